@@ -1,0 +1,294 @@
+package token
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// JWTVerifier checks compact JWS tokens against a [KeySource]. Safe for
+// concurrent use.
+type JWTVerifier struct {
+	keys KeySource
+	cfg  config
+}
+
+var _ Verifier = (*JWTVerifier)(nil)
+
+// NewVerifier returns a Verifier over keys: a [*KeySet] (its Public() view
+// for a resource server) or a remote source from [NewRemoteKeySource].
+// Options: [WithIssuer], [WithAudience], [WithLeeway], [WithClock],
+// [WithMaxSize].
+func NewVerifier(keys KeySource, opts ...Option) (*JWTVerifier, error) {
+	if keys == nil {
+		return nil, fmt.Errorf("%w: nil key source", ErrInvalidConfig)
+	}
+	if ks, ok := keys.(*KeySet); ok && ks == nil {
+		return nil, fmt.Errorf("%w: nil key set", ErrInvalidConfig)
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &JWTVerifier{keys: keys, cfg: cfg}, nil
+}
+
+// Verify implements [Verifier]. Checks, in order: size (before any
+// decoding), three non-empty segments of strict unpadded base64url, header
+// JSON without crit, typ equal to typ, kid naming a configured key, alg equal
+// to that key's algorithm, signature, then claims: exp required and not past,
+// nbf and iat not in the future (each with the leeway), iss and aud when
+// configured. jku, x5u, jwk and x5c headers are never read. Claims.Extra is
+// left nil; use [VerifyInto] to read application claims.
+func (v *JWTVerifier) Verify(ctx context.Context, typ Type, tok string) (*Claims, error) {
+	return v.verify(ctx, typ, tok, nil)
+}
+
+// VerifyInto verifies tok as [JWTVerifier.Verify] does and, on success, also
+// decodes the payload into extra (the application's own claims struct; the
+// registered claims are available in the returned Claims, and extra also
+// sees them if it declares fields for them).
+func VerifyInto[T any](ctx context.Context, v *JWTVerifier, typ Type, tok string, extra *T) (*Claims, error) {
+	if extra == nil {
+		return nil, fmt.Errorf("%w: nil extra", ErrInvalidConfig)
+	}
+	return v.verify(ctx, typ, tok, extra)
+}
+
+// scratch holds decode buffers reused across verifications.
+type scratch struct{ hdr, payload, sig []byte }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// b64dec maps the base64url alphabet to its values; everything else is
+// 0xff.
+var b64dec = func() (t [256]byte) {
+	const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := 0; i < len(alpha); i++ {
+		t[alpha[i]] = byte(i)
+	}
+	return t
+}()
+
+// decodeSeg decodes an unpadded base64url segment into buf, strictly: no
+// padding, no whitespace or line breaks (which encoding/base64 skips even
+// in Strict mode), no standard-alphabet characters, zero trailing bits.
+func decodeSeg(buf []byte, seg string) ([]byte, error) {
+	n := len(seg)
+	if n%4 == 1 {
+		return buf, ErrMalformed
+	}
+	out := n/4*3 + [4]int{0, 0, 1, 2}[n%4]
+	if cap(buf) < out {
+		buf = make([]byte, out)
+	}
+	buf = buf[:out]
+	d := &b64dec
+	j := 0
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		a, b, c, e := d[seg[i]], d[seg[i+1]], d[seg[i+2]], d[seg[i+3]]
+		if (a|b|c|e)&0xc0 != 0 { // 0xff marks a byte outside the alphabet
+			return buf, ErrMalformed
+		}
+		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(e)
+		buf[j], buf[j+1], buf[j+2] = byte(v>>16), byte(v>>8), byte(v)
+		j += 3
+	}
+	switch n - i {
+	case 2:
+		a, b := d[seg[i]], d[seg[i+1]]
+		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
+			return buf, ErrMalformed
+		}
+		buf[j] = a<<2 | b>>4
+	case 3:
+		a, b, c := d[seg[i]], d[seg[i+1]], d[seg[i+2]]
+		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
+			return buf, ErrMalformed
+		}
+		buf[j], buf[j+1] = a<<2|b>>4, b<<4|c>>2
+	}
+	return buf, nil
+}
+
+type inHeader struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	Crit json.RawMessage `json:"crit"`
+	// jku, x5u, jwk and x5c are deliberately not fields: never followed.
+}
+
+func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra any) (*Claims, error) {
+	// Size first, before touching the content.
+	if len(tok) > v.cfg.maxSize {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, v.cfg.maxSize)
+	}
+	if err := checkType(typ); err != nil {
+		return nil, err
+	}
+	d1 := strings.IndexByte(tok, '.')
+	if d1 < 0 {
+		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+	}
+	d2 := strings.IndexByte(tok[d1+1:], '.')
+	if d2 < 0 {
+		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+	}
+	d2 += d1 + 1
+	if strings.IndexByte(tok[d2+1:], '.') >= 0 {
+		// 4 segments is nothing; 5 is JWE, which we never accept.
+		return nil, fmt.Errorf("%w: too many segments (JWE or garbage)", ErrMalformed)
+	}
+	hSeg, pSeg, sSeg := tok[:d1], tok[d1+1:d2], tok[d2+1:]
+	if hSeg == "" || pSeg == "" {
+		return nil, fmt.Errorf("%w: empty segment", ErrMalformed)
+	}
+
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+
+	var err error
+	sc.hdr, err = decodeSeg(sc.hdr, hSeg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header is not base64url", ErrMalformed)
+	}
+	var h inHeader
+	if err := json.Unmarshal(sc.hdr, &h); err != nil {
+		return nil, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+	}
+	if h.Crit != nil {
+		return nil, fmt.Errorf("%w: crit header is not supported", ErrMalformed)
+	}
+	if !typeMatches(h.Typ, typ) {
+		return nil, fmt.Errorf("%w: want %s", ErrWrongType, typ)
+	}
+	if h.Kid == "" {
+		return nil, fmt.Errorf("%w: no kid", ErrUnknownKey)
+	}
+	key, err := v.keys.LookupKey(ctx, h.Kid)
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: kid not configured", ErrUnknownKey)
+	}
+	if h.Alg != string(key.alg) {
+		// none in any casing, HS384 for HS256, HS256 for an RSA key...
+		return nil, fmt.Errorf("%w: %q for a %s key", ErrAlgorithm, clip(h.Alg), key.alg)
+	}
+
+	// Strict base64url on every segment, but no JSON read from the
+	// payload until the signature holds.
+	sc.payload, err = decodeSeg(sc.payload, pSeg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
+	}
+	if sSeg == "" {
+		return nil, fmt.Errorf("%w: no signature", ErrSignature)
+	}
+	sc.sig, err = decodeSeg(sc.sig, sSeg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature is not base64url", ErrMalformed)
+	}
+	if err := key.verifySig(tok[:d2], sc.sig); err != nil {
+		return nil, err
+	}
+
+	// Signed by a configured key: now read the claims.
+	var in inClaims
+	if err := json.Unmarshal(sc.payload, &in); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
+		}
+		return nil, fmt.Errorf("%w: a claim has the wrong type", ErrInvalidClaims)
+	}
+	if err := v.checkClaims(&in); err != nil {
+		return nil, err
+	}
+	c := &Claims{
+		Issuer: in.Iss, Subject: in.Sub, Audience: []string(in.Aud),
+		ExpiresAt: in.Exp.time(), NotBefore: in.Nbf.time(), IssuedAt: in.Iat.time(),
+		ID: in.Jti, SessionID: in.Sid, Roles: in.Roles,
+	}
+	if extra != nil {
+		if err := json.Unmarshal(sc.payload, extra); err != nil {
+			return nil, fmt.Errorf("%w: application claims do not decode", ErrInvalidClaims)
+		}
+	}
+	return c, nil
+}
+
+func (v *JWTVerifier) checkClaims(in *inClaims) error {
+	if !in.Exp.present {
+		return fmt.Errorf("%w: exp is required", ErrInvalidClaims)
+	}
+	now := v.cfg.clock().Unix()
+	lw := int64(v.cfg.leeway / 1e9)
+	// RFC 7519 §4.1.4: valid only while now is before exp.
+	if now >= in.Exp.sec+lw {
+		return ErrExpired
+	}
+	if in.Nbf.present && now+lw < in.Nbf.sec {
+		return fmt.Errorf("%w: nbf in the future", ErrNotYetValid)
+	}
+	if in.Iat.present && now+lw < in.Iat.sec {
+		return fmt.Errorf("%w: iat in the future", ErrNotYetValid)
+	}
+	if v.cfg.issuer != "" && in.Iss != v.cfg.issuer {
+		return ErrIssuer
+	}
+	if len(v.cfg.audience) > 0 && !audienceMatches(in.Aud, v.cfg.audience) {
+		return ErrAudience
+	}
+	return nil
+}
+
+func audienceMatches(have, want []string) bool {
+	for _, h := range have {
+		for _, w := range want {
+			if h == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// typeMatches compares typ values as media types: case-insensitively, with
+// an optional "application/" prefix (RFC 7515 §4.1.9).
+func typeMatches(got string, want Type) bool {
+	const app = "application/"
+	if len(got) > len(app) && strings.EqualFold(got[:len(app)], app) {
+		got = got[len(app):]
+	}
+	return strings.EqualFold(got, string(want))
+}
+
+func (k *Key) verifySig(input string, sig []byte) error {
+	if k.info.fam == famHMAC {
+		if len(sig) != k.info.hash.Size() {
+			return ErrSignature
+		}
+		m := k.macs.Get().(*macState)
+		ok := hmac.Equal(m.compute(input), sig)
+		k.macs.Put(m)
+		if !ok {
+			return ErrSignature
+		}
+		return nil
+	}
+	if err := k.info.method.Verify(input, sig, k.pub); err != nil {
+		return ErrSignature
+	}
+	return nil
+}
