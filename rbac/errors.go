@@ -7,7 +7,8 @@ import "errors"
 // callers match them with errors.Is.
 var (
 	// ErrInvalidPolicy means a policy document cannot be read: bad JSON, an
-	// unknown field, trailing data, a document over 1 MiB, or no roles at all.
+	// unknown field, trailing data, a document over 1 MiB, no roles at all or
+	// more than [MaxRoles].
 	ErrInvalidPolicy = errors.New("rbac: invalid policy")
 	// ErrInvalidRoleName means a role name is empty, too long or holds a
 	// character outside the allowed set (see the package documentation).

@@ -189,3 +189,36 @@ func TestWithRenderer(t *testing.T) {
 		t.Errorf("decisions = %+v", got)
 	}
 }
+
+// TestGuardsConcurrent runs one guard from many goroutines; under -race it
+// proves the precomputed policy is only read.
+func TestGuardsConcurrent(t *testing.T) {
+	g, err := NewGuards(blog(t), rolesHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := g.MustRequirePermission("articles:write")(okHandler())
+	done := make(chan int)
+	for i := range 8 {
+		go func() {
+			roles := []string{"viewer", "editor"}[i%2]
+			want := []int{403, 200}[i%2]
+			bad := 0
+			for range 200 {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				req.Header.Set("X-Test-Roles", roles)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != want {
+					bad++
+				}
+			}
+			done <- bad
+		}()
+	}
+	for range 8 {
+		if bad := <-done; bad != 0 {
+			t.Errorf("%d wrong decisions", bad)
+		}
+	}
+}

@@ -12,6 +12,11 @@ const (
 	maxPermissionLen = 256
 )
 
+// MaxRoles bounds the roles of a policy. Each role keeps a bitset of the
+// roles it includes, so memory grows with the square of the count: 4096
+// roles take 2 MiB.
+const MaxRoles = 4096
+
 // Role is one entry of a policy. A role holds its own permissions and, through
 // Inherits, every role and permission of its parents: an "admin" that
 // inherits "editor" satisfies any requirement "editor" satisfies.
@@ -38,10 +43,10 @@ type Policy struct {
 	index map[string]int32 // name -> position in names
 	words int              // uint64 words per role in eff
 	eff   []uint64         // len(names)*words: the effective role set of each role
-	perms []grantSet       // effective permissions of each role
+	perms []grantSet       // permissions each role grants itself, before inheritance
 }
 
-// grantSet is the effective permissions of one role.
+// grantSet is the permissions one role lists.
 type grantSet struct {
 	all      bool                // "*"
 	exact    map[string]struct{} // "articles:write"
@@ -68,16 +73,6 @@ func (g *grantSet) add(perm string) {
 	}
 }
 
-func (g *grantSet) merge(o *grantSet) {
-	g.all = g.all || o.all
-	for _, p := range o.prefixes {
-		g.add(p + "*")
-	}
-	for p := range o.exact {
-		g.add(p)
-	}
-}
-
 // grants reports whether the set grants the concrete permission perm.
 func (g *grantSet) grants(perm string) bool {
 	if g.all {
@@ -101,7 +96,7 @@ func (g *grantSet) grantsNamed(perm string) bool {
 }
 
 // NewPolicy validates roles and precomputes every decision. It rejects an
-// empty list, an invalid or duplicate name, a parent the list does not
+// empty list, more than [MaxRoles] roles, an invalid or duplicate name, a parent the list does not
 // define, an inheritance cycle (a role inheriting itself included) and a
 // malformed permission; the error wraps the matching sentinel and names the
 // offending entry. The roles are copied: later changes to them do not reach
@@ -109,6 +104,9 @@ func (g *grantSet) grantsNamed(perm string) bool {
 func NewPolicy(roles ...Role) (*Policy, error) {
 	if len(roles) == 0 {
 		return nil, fmt.Errorf("%w: no roles", ErrInvalidPolicy)
+	}
+	if len(roles) > MaxRoles {
+		return nil, fmt.Errorf("%w: %d roles, more than %d", ErrInvalidPolicy, len(roles), MaxRoles)
 	}
 	n := len(roles)
 	p := &Policy{
@@ -150,7 +148,10 @@ func NewPolicy(roles ...Role) (*Policy, error) {
 }
 
 // resolve finds cycles and, in the same depth-first walk, computes each
-// role's effective roles and permissions from its parents'.
+// role's effective role set from its parents'. Permissions are not merged:
+// a requirement finds the roles that list a permission and then every role
+// that includes one of them, which keeps a long chain of roles linear in
+// memory.
 func (p *Policy) resolve(parents [][]int32) error {
 	n := len(p.names)
 	p.eff = make([]uint64, n*p.words)
@@ -183,7 +184,6 @@ func (p *Policy) resolve(parents [][]int32) error {
 			for w, bits := range p.roleSet(j) {
 				set[w] |= bits
 			}
-			p.perms[i].merge(&p.perms[j])
 		}
 		return nil
 	}
@@ -219,6 +219,16 @@ func (p *Policy) cyclePath(stack []int32, j int32) string {
 // ancestor).
 func (p *Policy) roleSet(i int32) []uint64 {
 	return p.eff[int(i)*p.words : int(i+1)*p.words]
+}
+
+// includesAny reports whether role i includes any role of set.
+func (p *Policy) includesAny(i int32, set []uint64) bool {
+	for w, bits := range p.roleSet(i) {
+		if bits&set[w] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // includes reports whether role i includes role j.

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,14 @@ func blog(t testing.TB) *Policy {
 	return p
 }
 
+func manyRoles(n int) []Role {
+	roles := make([]Role, n)
+	for i := range roles {
+		roles[i].Name = fmt.Sprintf("r%d", i)
+	}
+	return roles
+}
+
 func TestNewPolicyErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -33,6 +42,8 @@ func TestNewPolicyErrors(t *testing.T) {
 		wantMsg string // a substring naming the offending entry
 	}{
 		{"no roles", nil, ErrInvalidPolicy, "no roles"},
+		// Memory grows with the square of the role count.
+		{"too many roles", manyRoles(MaxRoles + 1), ErrInvalidPolicy, "more than 4096"},
 		{"empty name", []Role{{Name: "a"}, {Name: ""}}, ErrInvalidRoleName, "entry 1"},
 		// Lookalike names must not be definable: a trailing space would
 		// render differently from what a reviewer reads.
@@ -113,6 +124,29 @@ func TestIncludes(t *testing.T) {
 				t.Errorf("Includes(%q) = %q, %v; want %q", tt.role, got, ok, tt.want)
 			}
 		})
+	}
+}
+
+// TestLongChain is the largest policy: a chain of MaxRoles roles, each with
+// its own permission, loads and decides quickly.
+func TestLongChain(t *testing.T) {
+	roles := manyRoles(MaxRoles)
+	for i := range roles {
+		roles[i].Permissions = []string{fmt.Sprintf("p%d:use", i)}
+		if i > 0 {
+			roles[i].Inherits = []string{roles[i-1].Name}
+		}
+	}
+	p, err := NewPolicy(roles...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := []string{roles[MaxRoles-1].Name}
+	if !MustNewRequirement(p, AllPermissions, "p0:use", "p4095:use").Check(top) {
+		t.Error("the top of the chain lacks the bottom's permission")
+	}
+	if MustNewRequirement(p, AnyPermission, "p4095:use").Check([]string{"r4094"}) {
+		t.Error("a role holds its child's permission")
 	}
 }
 

@@ -98,17 +98,26 @@ func NewRequirement(p *Policy, kind Kind, items ...string) (*Requirement, error)
 		cover: make([]uint64, n*words),
 		full:  make([]uint64, words),
 	}
+	grantors := make([]uint64, p.words) // roles that list the permission
 	for k, it := range uniq {
 		r.full[k/64] |= 1 << (k % 64)
-		for i := range n {
+		if kind.permissions() {
+			clear(grantors)
+			for j := range p.perms {
+				if p.perms[j].grants(it) {
+					grantors[j/64] |= 1 << (j % 64)
+				}
+			}
+		}
+		for i := range int32(n) {
 			var ok bool
 			if kind.permissions() {
-				ok = p.perms[i].grants(it)
+				ok = p.includesAny(i, grantors)
 			} else {
-				ok = p.includes(int32(i), p.index[it])
+				ok = p.includes(i, p.index[it])
 			}
 			if ok {
-				r.cover[i*words+k/64] |= 1 << (k % 64)
+				r.cover[int(i)*words+k/64] |= 1 << (k % 64)
 			}
 		}
 	}
