@@ -6,6 +6,11 @@ import (
 )
 
 // User is an account. Only a password hash is ever stored, never a password.
+//
+// User has no "tokens valid after" field, by design: that time lives in the
+// [Revoker] ([Revoker.RevokeUserBefore], checked by [Revoker.IsRevoked]
+// through [Check.IssuedAt]), so there is one authoritative place for it and
+// the per-request check needs no user read.
 type User struct {
 	// ID is the user's stable identifier, set by the caller (see [NewID]).
 	ID string
@@ -32,7 +37,10 @@ type UserUpdate struct {
 }
 
 // UserStore keeps accounts. Usernames are unique after [CanonicalUsername].
-// Implementations are safe for concurrent use.
+// Implementations are safe for concurrent use, return copies (changing a
+// returned User, or the one passed in, never changes what is stored), and
+// honour ctx: a cancelled context gives its error (or ErrUnavailable) and
+// changes nothing. The same holds for every interface in this package.
 type UserStore interface {
 	// CreateUser stores u with its username canonicalised and CreatedAt and
 	// UpdatedAt set; it returns ErrConflict when the canonical username or the
@@ -49,7 +57,8 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
 	// ListUsers returns up to limit users ordered by ID, starting after the
 	// opaque cursor ("" for the first page), and the cursor of the next page,
-	// which is "" when no more remain.
+	// which is "" when no more remain (also when the page is exactly full).
+	// A limit below 1 or a cursor the store did not issue gives ErrInvalid.
 	ListUsers(ctx context.Context, cursor string, limit int) (users []*User, next string, err error)
 	// DeleteUser removes the user and frees its username, or returns
 	// ErrNotFound.
@@ -95,7 +104,9 @@ type Rotation struct {
 // SessionStore keeps logins. Implementations are safe for concurrent use.
 type SessionStore interface {
 	// CreateSession stores s, or returns ErrConflict when the ID is taken
-	// and ErrInvalid for an empty ID or UserID.
+	// and ErrInvalid for an empty ID or UserID or a zero ExpiresAt (a
+	// session always ends). A zero IdleExpiresAt, or one after ExpiresAt,
+	// is stored as ExpiresAt.
 	CreateSession(ctx context.Context, s *Session) error
 	// Session returns the session, or ErrNotFound when it is missing or
 	// expired (idle or absolute).
@@ -128,24 +139,33 @@ type Check struct {
 	IssuedAt time.Time
 }
 
-// Revoker keeps revocations. Every entry carries the time after which it is
+// Revoker keeps revocations. It is also where a user's "tokens valid after"
+// time lives ([Revoker.RevokeUserBefore]) and how a session is revoked:
+// Revoke(sessionID) revokes every token whose sid is that id, which
+// IsRevoked checks through [Check.SessionID]. Every entry carries the time after which it is
 // no longer needed (the token's expiry) and disappears by itself then, so the
 // list is bounded by live tokens. Implementations are safe for concurrent use.
 type Revoker interface {
 	// Revoke marks id (a token id or a session id) revoked until until.
-	// Revoking again is not an error.
+	// Revoking again is not an error; a later until extends the entry, an
+	// earlier one never shortens it. An empty id gives ErrInvalid.
 	Revoke(ctx context.Context, id string, until time.Time) error
 	// RevokeUserBefore makes every token of the user issued before before
 	// invalid, remembered until until. The mark only moves forward: an
-	// earlier before than the one stored is ignored.
+	// earlier before than the one stored is ignored, and the mark is kept
+	// until the later of the two until times. An empty userID gives
+	// ErrInvalid.
 	RevokeUserBefore(ctx context.Context, userID string, before, until time.Time) error
 	// IsRevoked reports whether c's token id or session id is revoked, or
 	// c.IssuedAt is before the user's valid-after time (a token issued at
-	// exactly that time, or after, is valid). It is on every request's path.
+	// exactly that time, or after, is valid; a zero IssuedAt is before any
+	// mark). Empty fields of c are not looked up. It is on every request's
+	// path. Whenever it returns an error the caller must treat the token as
+	// revoked.
 	IsRevoked(ctx context.Context, c Check) (bool, error)
 	// UseOnce reports whether this is the first use of the one-time id; of
 	// concurrent calls exactly one returns true. The id is remembered until
-	// until.
+	// until, then forgotten. An empty id gives ErrInvalid and false.
 	UseOnce(ctx context.Context, id string, until time.Time) (first bool, err error)
 }
 
@@ -153,12 +173,15 @@ type Revoker interface {
 // Implementations are safe for concurrent use.
 type Counter interface {
 	// Incr adds one to key's count, starting a window of the given length if
-	// none is open, and returns the new count and when the window ends.
+	// none is open, and returns the new count and when the window ends
+	// (later calls in the window never move its end). An empty key or a
+	// window below one millisecond gives ErrInvalid.
 	Incr(ctx context.Context, key string, window time.Duration) (n int64, resetAt time.Time, err error)
 	// Count returns key's count and window end; zero values when no window
 	// is open.
 	Count(ctx context.Context, key string) (n int64, resetAt time.Time, err error)
-	// Reset closes key's window.
+	// Reset closes key's window; resetting a key with none open is not an
+	// error.
 	Reset(ctx context.Context, key string) error
 }
 

@@ -1,4 +1,30 @@
 // Package storetest is the conformance suite every gatekeep store passes.
 //
-// Not implemented yet: see the store issue.
+// [Run] checks an implementation of [store.Store] against every clause of the
+// contracts in package store: one subtest per clause, each on a fresh store,
+// each failure naming the clause it broke. It uses the standard library's
+// testing package only, so a third-party store can run it without inheriting
+// any test dependency.
+//
+// Expiry is checked with short real lifetimes (a few hundred milliseconds)
+// and short waits, because a store such as Redis keeps time itself and no
+// clock can be injected through the interface. Those subtests call
+// [testing.T.Parallel], so newStore must be safe to call from several
+// goroutines and the stores it returns must not share state (give each its
+// own key prefix, file or database).
+//
+// # Usage
+//
+// In the store's own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			s := memory.New()
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// Optional abilities are found by type assertion: a store that implements
+// [store.Pinger] has its Ping checked too.
 package storetest

@@ -1,0 +1,201 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gatekeep/gatekeep/store"
+)
+
+// trickyIDs look like key separators, glob patterns, hash tags or
+// terminators in some backend; each must name only itself.
+var trickyIDs = []string{"a", "a:b", "a:b:c", "b", ":", "*", "a*", "?", "[a]", "\x00", "a\x00b", "{tag}", "{a}:b", "a/b", "a%b", " a", "ü"}
+
+// trickyUsernames are usernames PRECIS accepts that look like separators.
+var trickyUsernames = []string{"a:b", "a", "b", "*", "a*", "{tag}", "{a}:b", "a/b", "a%b", "[a]", "?"}
+
+func crossClauses() []clause {
+	return []clause{
+		{
+			name: "Isolation/Users",
+			text: "one user's data is never visible or changed through another's: users, sessions, valid-after marks",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "alice-id", "alice")
+				createUser(t, s, "bob-id", "bob")
+				createSession(t, s, newSession("as", "alice-id", now()))
+				createSession(t, s, newSession("bs", "bob-id", now()))
+				roles := []string{"admin"}
+				_, err := s.UpdateUser(ctx(t), "alice-id", store.UserUpdate{Roles: roles})
+				t.must(err, "UpdateUser(alice)")
+				if b := getUser(t, s, "bob-id"); !slices.Equal(b.Roles, []string{"user"}) {
+					t.Errorf("updating alice changed bob's roles to %v", b.Roles)
+				}
+				list, err := s.UserSessions(ctx(t), "bob-id")
+				t.must(err, "UserSessions(bob)")
+				if ids := sessionIDs(list); len(ids) != 1 || ids[0] != "bs" {
+					t.Errorf("bob's sessions = %v, want [bs]", ids)
+				}
+				t.must(s.RevokeUserBefore(ctx(t), "alice-id", now().Add(time.Hour), now().Add(long)), "RevokeUserBefore(alice)")
+				if isRevoked(t, s, store.Check{TokenID: "t", SessionID: "bs", UserID: "bob-id", IssuedAt: now()}) {
+					t.Errorf("revoking alice's tokens revoked bob's")
+				}
+				t.must(s.DeleteUserSessions(ctx(t), "alice-id"), "DeleteUserSessions(alice)")
+				getSession(t, s, "bs")
+				t.must(s.DeleteUser(ctx(t), "alice-id"), "DeleteUser(alice)")
+				getUser(t, s, "bob-id")
+			},
+		},
+		{
+			name: "Isolation/SeparatorLikeKeys",
+			text: "ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.Store) {
+				until := now().Add(long)
+				base := now()
+				for i, id := range trickyIDs {
+					createSession(t, s, newSession("s-"+id, id, base.Add(time.Duration(i)*time.Millisecond)))
+				}
+				for i, name := range trickyUsernames {
+					createUser(t, s, fmt.Sprintf("uid%02d", i), name)
+				}
+				for i, name := range trickyUsernames {
+					u, err := s.UserByUsername(ctx(t), name)
+					if err != nil || u.ID != fmt.Sprintf("uid%02d", i) {
+						t.Errorf("UserByUsername(%q) = %v, %v; want uid%02d", name, u, err, i)
+					}
+				}
+				for _, id := range trickyIDs {
+					_, err := s.User(ctx(t), id)
+					t.wantErr(err, store.ErrNotFound, fmt.Sprintf("User(%q) with no such user", id))
+					list, err := s.UserSessions(ctx(t), id)
+					t.must(err, fmt.Sprintf("UserSessions(%q)", id))
+					// A pattern-matching backend would list a*'s sessions for "a*" or "*".
+					if ids := sessionIDs(list); len(ids) != 1 || ids[0] != "s-"+id {
+						t.Errorf("UserSessions(%q) = %q, want only [s-%s]", id, ids, id)
+					}
+				}
+				t.must(s.Revoke(ctx(t), "a:b", until), "Revoke(a:b)")
+				t.must(s.Revoke(ctx(t), "*", until), "Revoke(*)")
+				t.must(s.RevokeUserBefore(ctx(t), "{tag}", now().Add(time.Hour), until), "RevokeUserBefore({tag})")
+				_, _, err := s.Incr(ctx(t), "a:b", time.Minute)
+				t.must(err, "Incr(a:b)")
+				first, err := s.UseOnce(ctx(t), "a\x00b", until)
+				t.must(err, "UseOnce(a\\x00b)")
+				if !first {
+					t.Errorf("UseOnce(a\\x00b) first use reported as a reuse")
+				}
+				for _, id := range trickyIDs {
+					revoked := isRevoked(t, s, store.Check{TokenID: id, SessionID: id, UserID: id, IssuedAt: now()})
+					if want := id == "a:b" || id == "*" || id == "{tag}"; revoked != want {
+						t.Errorf("IsRevoked(%q) = %v, want %v", id, revoked, want)
+					}
+					n, _, err := s.Count(ctx(t), id)
+					t.must(err, fmt.Sprintf("Count(%q)", id))
+					if want := int64(0); id == "a:b" {
+						want = 1
+						if n != want {
+							t.Errorf("Count(%q) = %d, want %d", id, n, want)
+						}
+					} else if n != want {
+						t.Errorf("Count(%q) = %d, want %d", id, n, want)
+					}
+					if id == "a\x00b" {
+						continue
+					}
+					first, err := s.UseOnce(ctx(t), id, until)
+					t.must(err, fmt.Sprintf("UseOnce(%q)", id))
+					if !first {
+						t.Errorf("UseOnce(%q) reported a reuse after only a\\x00b was used", id)
+					}
+				}
+				t.must(s.DeleteUserSessions(ctx(t), "a"), "DeleteUserSessions(a)")
+				t.must(s.DeleteUserSessions(ctx(t), "*"), "DeleteUserSessions(*)")
+				for _, id := range trickyIDs {
+					_, err := s.Session(ctx(t), "s-"+id)
+					if gone := err != nil; gone != (id == "a" || id == "*") {
+						t.Errorf("after deleting the sessions of a and *, Session(s-%s) error = %v", id, err)
+					}
+				}
+			},
+		},
+		{
+			name: "Context/Cancelled",
+			text: "every method honours a cancelled context: it returns an error (the context's or ErrUnavailable) and stores nothing",
+			run: func(t *ct, s store.Store) {
+				cx := cancelled()
+				until := now().Add(long)
+				createUser(t, s, "u0", "existing")
+				createSession(t, s, newSession("s0", "u0", now()))
+				writes := map[string]error{
+					"CreateUser":         s.CreateUser(cx, newUser("u1", "alice")),
+					"CreateSession":      s.CreateSession(cx, newSession("s1", "u1", now())),
+					"Revoke":             s.Revoke(cx, "jti", until),
+					"RevokeUserBefore":   s.RevokeUserBefore(cx, "u0", now().Add(time.Hour), until),
+					"DeleteUser":         s.DeleteUser(cx, "u0"),
+					"DeleteSession":      s.DeleteSession(cx, "s0"),
+					"DeleteUserSessions": s.DeleteUserSessions(cx, "u0"),
+					"Reset":              s.Reset(cx, "k"),
+				}
+				_, writes["UpdateUser"] = s.UpdateUser(cx, "u0", store.UserUpdate{Roles: []string{"admin"}})
+				_, writes["RotateSession"] = s.RotateSession(cx, "s0", store.Rotation{Expected: "r0-s0", Next: "x", At: now(), IdleExpiresAt: until})
+				_, writes["UseOnce"] = s.UseOnce(cx, "once", until)
+				_, _, writes["Incr"] = s.Incr(cx, "k", time.Minute)
+				_, reads := s.User(cx, "u0")
+				_, errByName := s.UserByUsername(cx, "existing")
+				_, _, errList := s.ListUsers(cx, "", 10)
+				_, errSession := s.Session(cx, "s0")
+				_, errSessions := s.UserSessions(cx, "u0")
+				revoked, errRevoked := s.IsRevoked(cx, store.Check{TokenID: "jti"})
+				_, _, errCount := s.Count(cx, "k")
+				for name, err := range map[string]error{
+					"User": reads, "UserByUsername": errByName, "ListUsers": errList, "Session": errSession,
+					"UserSessions": errSessions, "IsRevoked": errRevoked, "Count": errCount,
+				} {
+					writes[name] = err
+				}
+				for name, err := range writes {
+					if !ctxErr(err) {
+						t.Errorf("%s with a cancelled context returned %v, want context.Canceled or ErrUnavailable", name, err)
+					}
+				}
+				if revoked {
+					t.Logf("IsRevoked with a cancelled context reported revoked (allowed: it fails closed)")
+				}
+				// Nothing changed.
+				_, err := s.User(ctx(t), "u1")
+				t.wantErr(err, store.ErrNotFound, "User(u1) after a cancelled CreateUser")
+				if u := getUser(t, s, "u0"); !slices.Equal(u.Roles, []string{"user"}) {
+					t.Errorf("a cancelled UpdateUser changed roles to %v", u.Roles)
+				}
+				_, err = s.Session(ctx(t), "s1")
+				t.wantErr(err, store.ErrNotFound, "Session(s1) after a cancelled CreateSession")
+				if se := getSession(t, s, "s0"); se.RefreshID != "r0-s0" {
+					t.Errorf("a cancelled RotateSession changed RefreshID to %q", se.RefreshID)
+				}
+				if isRevoked(t, s, store.Check{TokenID: "jti", UserID: "u0", IssuedAt: now()}) {
+					t.Errorf("a cancelled Revoke or RevokeUserBefore was stored")
+				}
+				if first, err := s.UseOnce(ctx(t), "once", until); err != nil || !first {
+					t.Errorf("UseOnce after a cancelled UseOnce = %v, %v; want a first use", first, err)
+				}
+				if n, _, err := s.Count(ctx(t), "k"); err != nil || n != 0 {
+					t.Errorf("Count after a cancelled Incr = %d, %v; want 0", n, err)
+				}
+			},
+		},
+		{
+			name: "Pinger/Ping",
+			text: "a store that implements store.Pinger answers Ping while it is up",
+			run: func(t *ct, s store.Store) {
+				p, ok := s.(store.Pinger)
+				if !ok {
+					t.Skipf("%T does not implement store.Pinger", s)
+				}
+				t.must(p.Ping(ctx(t)), "Ping")
+				if err := p.Ping(cancelled()); !ctxErr(err) {
+					t.Errorf("Ping with a cancelled context returned %v, want context.Canceled or ErrUnavailable", err)
+				}
+			},
+		},
+	}
+}

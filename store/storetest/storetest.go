@@ -1,0 +1,149 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gatekeep/gatekeep/store"
+)
+
+// Run runs the conformance suite against the stores newStore returns. It
+// calls newStore once per subtest, with that subtest's t, so the store can
+// register its cleanup with t.Cleanup. Subtests that wait for expiry run in
+// parallel with each other; see the package documentation.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Helper()
+	for _, c := range clauses() {
+		t.Run(c.name, func(t *testing.T) {
+			if c.parallel {
+				t.Parallel()
+			}
+			s := newStore(t)
+			if s == nil {
+				t.Fatalf("%s: newStore returned nil", c.name)
+			}
+			c.run(&ct{T: t, clause: c.name + " (" + c.text + ")"}, s)
+		})
+	}
+}
+
+// clause is one rule of the contracts and the check that enforces it.
+type clause struct {
+	// name is the subtest name: Interface method or area, then the rule.
+	name string
+	// text states the rule as the contract does; failures quote it.
+	text string
+	// parallel marks subtests that mostly wait for expiry.
+	parallel bool
+	run      func(t *ct, s store.Store)
+}
+
+func clauses() []clause {
+	var cs []clause
+	cs = append(cs, userClauses()...)
+	cs = append(cs, sessionClauses()...)
+	cs = append(cs, revokerClauses()...)
+	cs = append(cs, counterClauses()...)
+	cs = append(cs, crossClauses()...)
+	return cs
+}
+
+// ct is a testing.T whose failures name the clause being checked.
+type ct struct {
+	*testing.T
+	clause string
+}
+
+func (t *ct) Errorf(format string, args ...any) {
+	t.T.Helper()
+	t.T.Errorf("%s: %s", t.clause, fmt.Sprintf(format, args...))
+}
+
+func (t *ct) Fatalf(format string, args ...any) {
+	t.T.Helper()
+	t.T.Fatalf("%s: %s", t.clause, fmt.Sprintf(format, args...))
+}
+
+// must fails the clause when err is not nil.
+func (t *ct) must(err error, what string) {
+	t.T.Helper()
+	if err != nil {
+		t.Fatalf("%s: unexpected error: %v", what, err)
+	}
+}
+
+// wantErr fails the clause when err does not match target.
+func (t *ct) wantErr(err, target error, what string) {
+	t.T.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
+	}
+}
+
+// Lifetimes used by the expiry clauses: short enough to keep the suite
+// fast, long enough that a loaded CI machine does not see a record expire
+// before the first read.
+const (
+	shortTTL = 200 * time.Millisecond
+	// expiryWait is how long a clause waits for a shortTTL record to go.
+	expiryWait = shortTTL + 250*time.Millisecond
+	// long is a lifetime nothing in a test outlives.
+	long = time.Hour
+)
+
+// ctx returns a context for one store call.
+func ctx(t *ct) context.Context { return t.Context() }
+
+// cancelled returns a context that is already cancelled.
+func cancelled() context.Context {
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	return c
+}
+
+// ctxErr reports whether err is what a store should return for a cancelled
+// context: the context's error or ErrUnavailable, wrapped or not.
+func ctxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, store.ErrUnavailable)
+}
+
+// now returns the current time at millisecond precision, which every store
+// keeps exactly.
+func now() time.Time { return time.Now().Truncate(time.Millisecond) }
+
+// sameTime reports whether a and b are the same instant to the millisecond.
+func sameTime(a, b time.Time) bool {
+	return a.Truncate(time.Millisecond).Equal(b.Truncate(time.Millisecond))
+}
+
+// near reports whether got is within tol of want.
+func near(got, want time.Time, tol time.Duration) bool {
+	d := got.Sub(want)
+	return d <= tol && d >= -tol
+}
+
+// count returns how many errs are nil and how many match target.
+func count(errs []error, target error) (nilN, matchN int) {
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			nilN++
+		case errors.Is(err, target):
+			matchN++
+		}
+	}
+	return nilN, matchN
+}
+
+// firstOther returns the first error that is neither nil nor target.
+func firstOther(errs []error, target error) error {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, target) {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,374 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gatekeep/gatekeep/store"
+)
+
+func newUser(id, username string) *store.User {
+	return &store.User{
+		ID:           id,
+		Username:     username,
+		Email:        username + "@example.com",
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+		Roles:        []string{"user"},
+	}
+}
+
+func createUser(t *ct, s store.Store, id, username string) *store.User {
+	t.T.Helper()
+	u := newUser(id, username)
+	t.must(s.CreateUser(ctx(t), u), fmt.Sprintf("CreateUser(%q, %q)", id, username))
+	return u
+}
+
+func getUser(t *ct, s store.Store, id string) *store.User {
+	t.T.Helper()
+	u, err := s.User(ctx(t), id)
+	t.must(err, fmt.Sprintf("User(%q)", id))
+	if u == nil {
+		t.Fatalf("User(%q) returned nil with no error", id)
+	}
+	return u
+}
+
+func userClauses() []clause {
+	return []clause{
+		{
+			name: "CreateUser/RoundTrip",
+			text: "CreateUser stores the user; User returns it with CreatedAt and UpdatedAt set",
+			run: func(t *ct, s store.Store) {
+				before := time.Now().Add(-time.Second)
+				in := createUser(t, s, "u1", "alice")
+				got := getUser(t, s, "u1")
+				if got.ID != in.ID || got.Username != "alice" || got.Email != in.Email ||
+					got.PasswordHash != in.PasswordHash || !slices.Equal(got.Roles, in.Roles) {
+					t.Errorf("User returned %+v, want the fields of %+v", got, in)
+				}
+				if got.CreatedAt.Before(before) || got.UpdatedAt.Before(before) {
+					t.Errorf("CreatedAt %v / UpdatedAt %v not set to the creation time", got.CreatedAt, got.UpdatedAt)
+				}
+			},
+		},
+		{
+			name: "CreateUser/CanonicalisesUsername",
+			text: "CreateUser stores the canonical username; UserByUsername canonicalises its argument",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "u1", "Alice")
+				if got := getUser(t, s, "u1"); got.Username != "alice" {
+					t.Errorf("stored username %q, want canonical %q", got.Username, "alice")
+				}
+				for _, name := range []string{"alice", "ALICE", "Alice", "ａｌｉｃｅ"} {
+					u, err := s.UserByUsername(ctx(t), name)
+					if err != nil || u == nil || u.ID != "u1" {
+						t.Errorf("UserByUsername(%q) = %v, %v; want user u1", name, u, err)
+					}
+				}
+			},
+		},
+		{
+			name: "CreateUser/CanonicalFormIdempotent",
+			text: "the canonical form of a canonical username is itself",
+			run: func(t *ct, s store.Store) {
+				for _, name := range []string{"Admin", "ａｄｍｉｎ", "ÅNGSTRÖM", "user.name-1_x"} {
+					c1, err := store.CanonicalUsername(name)
+					t.must(err, fmt.Sprintf("CanonicalUsername(%q)", name))
+					c2, err := store.CanonicalUsername(c1)
+					t.must(err, fmt.Sprintf("CanonicalUsername(%q)", c1))
+					if c1 != c2 {
+						t.Errorf("CanonicalUsername(%q) = %q but CanonicalUsername(%q) = %q", name, c1, c1, c2)
+					}
+				}
+				createUser(t, s, "u1", "ÅNGSTRÖM")
+				stored := getUser(t, s, "u1").Username
+				u, err := s.UserByUsername(ctx(t), stored)
+				if err != nil || u.ID != "u1" {
+					t.Errorf("UserByUsername(stored form %q) = %v, %v; want u1", stored, u, err)
+				}
+			},
+		},
+		{
+			name: "CreateUser/UsernameCollision",
+			text: "usernames are unique after PRECIS UsernameCaseMapped: Admin, ADMIN and fullwidth ａｄｍｉｎ collide with admin",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "first", "admin")
+				// An attacker registering a look-alike of an existing
+				// account must be refused, not given a second "admin".
+				for i, name := range []string{"Admin", "ADMIN", "ａｄｍｉｎ", "ＡＤＭＩＮ", "admin"} {
+					err := s.CreateUser(ctx(t), newUser(fmt.Sprintf("other%d", i), name))
+					t.wantErr(err, store.ErrConflict, fmt.Sprintf("CreateUser(%q)", name))
+					if _, err := s.User(ctx(t), fmt.Sprintf("other%d", i)); err == nil {
+						t.Errorf("CreateUser(%q) failed but stored the user anyway", name)
+					}
+				}
+				if u := getUser(t, s, "first"); u.Username != "admin" || u.Email != "admin@example.com" {
+					t.Errorf("a refused duplicate changed the original user: %+v", u)
+				}
+			},
+		},
+		{
+			name: "CreateUser/DuplicateID",
+			text: "CreateUser returns ErrConflict when the ID is taken, and changes nothing",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "u1", "alice")
+				err := s.CreateUser(ctx(t), newUser("u1", "bob"))
+				t.wantErr(err, store.ErrConflict, "CreateUser with a taken ID")
+				if u := getUser(t, s, "u1"); u.Username != "alice" {
+					t.Errorf("a refused duplicate ID overwrote the user: username %q", u.Username)
+				}
+				if _, err := s.UserByUsername(ctx(t), "bob"); err == nil {
+					t.Errorf("a refused duplicate ID left its username %q reserved", "bob")
+				}
+			},
+		},
+		{
+			name: "CreateUser/Invalid",
+			text: "CreateUser returns ErrInvalid for an empty ID or a username PRECIS rejects",
+			run: func(t *ct, s store.Store) {
+				rows := []struct{ name, id, username string }{
+					{"empty ID", "", "alice"},
+					{"empty username", "u1", ""},
+					{"space in username", "u2", "al ice"},
+					{"control character", "u3", "al\x00ice"}, // NUL smuggled into a username
+					{"bidi override", "u4", "\u202eadmin"},   // display spoofing
+				}
+				for _, r := range rows {
+					err := s.CreateUser(ctx(t), newUser(r.id, r.username))
+					t.wantErr(err, store.ErrInvalid, r.name)
+				}
+				if users, _, err := s.ListUsers(ctx(t), "", 10); err != nil || len(users) != 0 {
+					t.Errorf("invalid users were stored: %d users, err %v", len(users), err)
+				}
+			},
+		},
+		{
+			name: "CreateUser/ConcurrentSameUsername",
+			text: "of 100 concurrent creations of one username exactly one wins, the others get ErrConflict",
+			run: func(t *ct, s store.Store) {
+				const n = 100
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for i := range n {
+					wg.Go(func() {
+						<-start
+						// Mixed case: the race must be on the canonical form.
+						name := "racer"
+						if i%2 == 1 {
+							name = "Racer"
+						}
+						errs[i] = s.CreateUser(ctx(t), newUser(fmt.Sprintf("id%03d", i), name))
+					})
+				}
+				close(start)
+				wg.Wait()
+				won, lost := count(errs, store.ErrConflict)
+				if won != 1 || lost != n-1 {
+					t.Errorf("%d won, %d got ErrConflict, want 1 and %d (other error: %v)", won, lost, n-1, firstOther(errs, store.ErrConflict))
+				}
+				users, _, err := s.ListUsers(ctx(t), "", 1000)
+				t.must(err, "ListUsers")
+				if len(users) != 1 {
+					t.Errorf("%d users stored, want 1", len(users))
+				}
+			},
+		},
+		{
+			name: "CreateUser/CopiesInput",
+			text: "the store keeps its own copy: changing the User passed to CreateUser changes nothing stored",
+			run: func(t *ct, s store.Store) {
+				u := createUser(t, s, "u1", "alice")
+				u.Roles[0] = "admin" // privilege escalation through a shared slice
+				u.Email = "evil@example.com"
+				got := getUser(t, s, "u1")
+				if !slices.Equal(got.Roles, []string{"user"}) || got.Email != "alice@example.com" {
+					t.Errorf("stored user changed with the caller's struct: %+v", got)
+				}
+			},
+		},
+		{
+			name: "User/ReturnsCopies",
+			text: "User, UserByUsername, UpdateUser and ListUsers return copies: mutating one changes nothing stored",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "u1", "alice")
+				mutate := func(u *store.User) {
+					u.Roles[0] = "admin" // privilege escalation through a shared slice
+					u.Username = "mallory"
+					u.PasswordHash = "x"
+				}
+				mutate(getUser(t, s, "u1"))
+				u, err := s.UserByUsername(ctx(t), "alice")
+				t.must(err, "UserByUsername")
+				mutate(u)
+				u, err = s.UpdateUser(ctx(t), "u1", store.UserUpdate{})
+				t.must(err, "UpdateUser")
+				mutate(u)
+				users, _, err := s.ListUsers(ctx(t), "", 10)
+				t.must(err, "ListUsers")
+				for _, u := range users {
+					mutate(u)
+				}
+				got := getUser(t, s, "u1")
+				if !slices.Equal(got.Roles, []string{"user"}) || got.Username != "alice" || got.PasswordHash == "x" {
+					t.Errorf("stored user changed through a returned value: %+v", got)
+				}
+				if _, err := s.UserByUsername(ctx(t), "alice"); err != nil {
+					t.Errorf("UserByUsername(alice) after mutating copies: %v", err)
+				}
+			},
+		},
+		{
+			name: "User/NotFound",
+			text: "User and UserByUsername return ErrNotFound for a missing user, also for a username that cannot be canonicalised",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "u1", "alice")
+				_, err := s.User(ctx(t), "u2")
+				t.wantErr(err, store.ErrNotFound, "User(missing)")
+				_, err = s.User(ctx(t), "")
+				t.wantErr(err, store.ErrNotFound, "User(\"\")")
+				_, err = s.UserByUsername(ctx(t), "bob")
+				t.wantErr(err, store.ErrNotFound, "UserByUsername(missing)")
+				_, err = s.UserByUsername(ctx(t), "al ice")
+				t.wantErr(err, store.ErrNotFound, "UserByUsername(not canonicalisable)")
+				_, err = s.UserByUsername(ctx(t), "")
+				t.wantErr(err, store.ErrNotFound, "UserByUsername(\"\")")
+			},
+		},
+		{
+			name: "UpdateUser/Fields",
+			text: "UpdateUser changes the non-nil fields only, sets UpdatedAt and returns the updated user",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "u1", "alice")
+				orig := getUser(t, s, "u1")
+				time.Sleep(2 * time.Millisecond)
+				hash, email := "$2a$12$newhash", "new@example.com"
+				got, err := s.UpdateUser(ctx(t), "u1", store.UserUpdate{PasswordHash: &hash})
+				t.must(err, "UpdateUser(PasswordHash)")
+				if got.PasswordHash != hash || got.Email != orig.Email || !slices.Equal(got.Roles, orig.Roles) {
+					t.Errorf("after updating the hash only: %+v", got)
+				}
+				if !got.UpdatedAt.After(orig.UpdatedAt) || !sameTime(got.CreatedAt, orig.CreatedAt) {
+					t.Errorf("UpdatedAt %v (was %v), CreatedAt %v (was %v): want UpdatedAt later, CreatedAt unchanged",
+						got.UpdatedAt, orig.UpdatedAt, got.CreatedAt, orig.CreatedAt)
+				}
+				_, err = s.UpdateUser(ctx(t), "u1", store.UserUpdate{Roles: []string{"admin", "user"}, Email: &email})
+				t.must(err, "UpdateUser(Roles, Email)")
+				got = getUser(t, s, "u1")
+				if got.PasswordHash != hash || got.Email != email || !slices.Equal(got.Roles, []string{"admin", "user"}) {
+					t.Errorf("stored after updating roles and email: %+v", got)
+				}
+				_, err = s.UpdateUser(ctx(t), "u1", store.UserUpdate{Roles: []string{}})
+				t.must(err, "UpdateUser(Roles: empty)")
+				if got = getUser(t, s, "u1"); len(got.Roles) != 0 {
+					t.Errorf("a non-nil empty Roles left roles %v", got.Roles)
+				}
+				if got.Username != "alice" {
+					t.Errorf("UpdateUser changed the username to %q", got.Username)
+				}
+			},
+		},
+		{
+			name: "UpdateUser/NotFound",
+			text: "UpdateUser returns ErrNotFound for a missing user and creates nothing",
+			run: func(t *ct, s store.Store) {
+				hash := "h"
+				_, err := s.UpdateUser(ctx(t), "ghost", store.UserUpdate{PasswordHash: &hash})
+				t.wantErr(err, store.ErrNotFound, "UpdateUser(missing)")
+				_, err = s.User(ctx(t), "ghost")
+				t.wantErr(err, store.ErrNotFound, "User after UpdateUser(missing)")
+			},
+		},
+		{
+			name: "ListUsers/Paging",
+			text: "ListUsers returns up to limit users ordered by ID after the cursor, and next is \"\" when no more remain",
+			run: func(t *ct, s store.Store) {
+				var ids []string
+				for i := range 7 {
+					id := fmt.Sprintf("id-%c", 'g'-i) // created out of order
+					ids = append(ids, id)
+					createUser(t, s, id, fmt.Sprintf("user%d", i))
+				}
+				sort.Strings(ids)
+				for _, limit := range []int{1, 3, 7, 100} {
+					var got []string
+					cursor, pages := "", 0
+					for {
+						users, next, err := s.ListUsers(ctx(t), cursor, limit)
+						t.must(err, fmt.Sprintf("ListUsers(%q, %d)", cursor, limit))
+						if len(users) > limit {
+							t.Fatalf("ListUsers(limit %d) returned %d users", limit, len(users))
+						}
+						for _, u := range users {
+							got = append(got, u.ID)
+						}
+						pages++
+						if next == "" {
+							break
+						}
+						if pages > 10 {
+							t.Fatalf("ListUsers(limit %d) did not end after %d pages", limit, pages)
+						}
+						cursor = next
+					}
+					if !slices.Equal(got, ids) {
+						t.Errorf("limit %d: paged through %v, want %v", limit, got, ids)
+					}
+					if want := (len(ids) + limit - 1) / limit; pages != want {
+						t.Errorf("limit %d: %d pages, want %d (a full last page must have next \"\")", limit, pages, want)
+					}
+				}
+			},
+		},
+		{
+			name: "ListUsers/Empty",
+			text: "ListUsers on an empty store returns no users and next \"\"",
+			run: func(t *ct, s store.Store) {
+				users, next, err := s.ListUsers(ctx(t), "", 10)
+				t.must(err, "ListUsers")
+				if len(users) != 0 || next != "" {
+					t.Errorf("got %d users, next %q; want none and \"\"", len(users), next)
+				}
+			},
+		},
+		{
+			name: "ListUsers/InvalidLimit",
+			text: "ListUsers returns ErrInvalid for a limit below 1",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "u1", "alice")
+				for _, limit := range []int{0, -1} {
+					_, _, err := s.ListUsers(ctx(t), "", limit)
+					t.wantErr(err, store.ErrInvalid, fmt.Sprintf("ListUsers(limit %d)", limit))
+				}
+			},
+		},
+		{
+			name: "DeleteUser/FreesUsername",
+			text: "DeleteUser removes the user and frees its username; deleting again returns ErrNotFound",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "u1", "alice")
+				createUser(t, s, "u2", "bob")
+				t.must(s.DeleteUser(ctx(t), "u1"), "DeleteUser")
+				_, err := s.User(ctx(t), "u1")
+				t.wantErr(err, store.ErrNotFound, "User after DeleteUser")
+				_, err = s.UserByUsername(ctx(t), "alice")
+				t.wantErr(err, store.ErrNotFound, "UserByUsername after DeleteUser")
+				t.wantErr(s.DeleteUser(ctx(t), "u1"), store.ErrNotFound, "DeleteUser again")
+				t.wantErr(s.DeleteUser(ctx(t), "ghost"), store.ErrNotFound, "DeleteUser(missing)")
+				createUser(t, s, "u3", "Alice")
+				if u := getUser(t, s, "u2"); u.Username != "bob" {
+					t.Errorf("deleting u1 changed u2: %+v", u)
+				}
+				users, _, err := s.ListUsers(ctx(t), "", 10)
+				t.must(err, "ListUsers")
+				if len(users) != 2 {
+					t.Errorf("ListUsers after delete: %d users, want 2", len(users))
+				}
+			},
+		},
+	}
+}
