@@ -1,0 +1,206 @@
+package redis
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gatekeep/gatekeep/store"
+)
+
+// Store is a [store.Store] on Redis. It is safe for concurrent use. Create
+// it with [New] or [Open]; [Store.Close] stops its goroutines.
+type Store struct {
+	c       goredis.UniversalClient
+	own     bool // Open made c, so Close closes it
+	cfg     config
+	k       keys
+	sharded bool   // Cluster: SPUBLISH/SSUBSCRIBE
+	pubCmd  string // "PUBLISH" or "SPUBLISH"
+	view    *view  // nil WithoutLocalView
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+
+	fallbacks atomic.Int64 // IsRevoked answers that asked Redis (tests, metrics)
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Pinger = (*Store)(nil)
+)
+
+// New returns a Store on client, which may be a *goredis.Client, a
+// Sentinel-backed failover client or a *goredis.ClusterClient. The caller
+// keeps owning client: [Store.Close] does not close it. New does not
+// contact Redis; call [Store.Ping] to check that it answers.
+func New(client goredis.UniversalClient, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, invalid("new", "nil client")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{c: client, cfg: cfg, k: newKeys(cfg.prefix), pubCmd: "PUBLISH"}
+	if _, ok := client.(*goredis.ClusterClient); ok {
+		s.sharded, s.pubCmd = true, "SPUBLISH"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if cfg.localView {
+		s.view = newView(s)
+		s.wg.Add(2)
+		go func() { defer s.wg.Done(); s.view.subscribeLoop(ctx) }()
+		go func() { defer s.wg.Done(); s.view.pingLoop(ctx) }()
+	}
+	return s, nil
+}
+
+// Open connects to the Redis that rawURL names and returns a Store on it;
+// [Store.Close] closes that connection too.
+//
+//	redis://[user:password@]host:port[/db]   one node
+//	rediss://...                             the same over TLS
+//	host:port                                one node, no TLS
+//	host1:port,host2:port,...                a Cluster (a redis:// or
+//	                                         rediss:// scheme and credentials
+//	                                         may lead the list)
+//
+// Errors never repeat the URL, which may hold a password.
+func Open(rawURL string, opts ...Option) (*Store, error) {
+	client, err := openClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(client, opts...)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	s.own = true
+	return s, nil
+}
+
+func openClient(rawURL string) (goredis.UniversalClient, error) {
+	rawURL = strings.TrimSpace(rawURL)
+	if rawURL == "" {
+		return nil, invalid("open", "empty Redis URL")
+	}
+	scheme := ""
+	if i := strings.Index(rawURL, "://"); i >= 0 {
+		scheme = rawURL[:i]
+		if scheme != "redis" && scheme != "rediss" {
+			return nil, invalid("open", "Redis URL scheme must be redis:// or rediss://")
+		}
+	}
+	if strings.Contains(rawURL, ",") {
+		parts := strings.Split(rawURL, ",")
+		opt := &goredis.ClusterOptions{}
+		first := parts[0]
+		if scheme != "" {
+			u, err := url.Parse(first)
+			if err != nil || u.Host == "" {
+				return nil, invalid("open", "cannot parse the first address of the Redis cluster URL")
+			}
+			first = u.Host
+			if u.User != nil {
+				opt.Username = u.User.Username()
+				opt.Password, _ = u.User.Password()
+			}
+			if scheme == "rediss" {
+				opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
+			}
+		}
+		opt.Addrs = append(opt.Addrs, first)
+		for _, p := range parts[1:] {
+			p = strings.TrimSpace(p)
+			if p == "" || strings.ContainsAny(p, "/@?") {
+				return nil, invalid("open", "a Redis cluster URL is a comma-separated list of host:port")
+			}
+			opt.Addrs = append(opt.Addrs, p)
+		}
+		return goredis.NewClusterClient(opt), nil
+	}
+	if scheme == "" {
+		return goredis.NewClient(&goredis.Options{Addr: rawURL}), nil
+	}
+	opt, err := goredis.ParseURL(rawURL)
+	if err != nil {
+		// go-redis and net/url errors may quote the URL, password included.
+		return nil, invalid("open", "cannot parse the Redis URL")
+	}
+	return goredis.NewClient(opt), nil
+}
+
+// Close stops the local view's goroutines and, for a Store from [Open],
+// closes its client. Operations after Close return [ErrClosed]. Calling it
+// again does nothing.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.cancel()
+		if s.view != nil {
+			s.view.stop()
+		}
+		s.wg.Wait()
+		if s.own {
+			err = s.c.Close()
+		}
+	})
+	return err
+}
+
+// Ping reports whether Redis answers, within the store's timeout.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel, err := s.op(ctx, "ping")
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// op starts one operation: it refuses on a closed store or a done context
+// and bounds the call by the store's timeout.
+func (s *Store) op(ctx context.Context, name string) (context.Context, context.CancelFunc, error) {
+	if s.closed.Load() {
+		return nil, nil, ErrClosed
+	}
+	if err := ctxDone(ctx, name); err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	return ctx, cancel, nil
+}
+
+func (s *Store) now() time.Time { return s.cfg.clock() }
+
+// run runs a script, mapping a nil reply to (nil, nil).
+func (s *Store) run(ctx context.Context, sc *goredis.Script, keys []string, args ...any) (any, error) {
+	v, err := sc.Run(ctx, s.c, keys, args...).Result()
+	if isNil(err) {
+		return nil, nil
+	}
+	return v, err
+}
+
+var errBadReply = errors.New("unexpected reply from Redis")

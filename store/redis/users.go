@@ -1,0 +1,246 @@
+package redis
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/gatekeep/gatekeep/store"
+)
+
+// maxPage caps one ListUsers page; the contract allows fewer than limit.
+const maxPage = 10000
+
+// CreateUser implements [store.UserStore].
+func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	const op = "create user"
+	if u == nil || u.ID == "" {
+		return invalid(op, "empty user ID")
+	}
+	name, err := store.CanonicalUsername(u.Username)
+	if err != nil {
+		return fmt.Errorf("redis: %s: %w", op, err)
+	}
+	ctx, cancel, err := s.op(ctx, op)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	roles, err := json.Marshal(u.Roles)
+	if err != nil {
+		return invalid(op, "roles cannot be encoded")
+	}
+	now := encTime(s.now())
+	nk := s.k.username(name)
+	e := enc(u.ID)
+	res, err := s.run(ctx, createUserScript, []string{s.k.user(u.ID), nk, s.k.userIDs}, e,
+		"id", u.ID, "un", name, "em", u.Email, "ph", u.PasswordHash, "ro", string(roles),
+		"ca", now, "ua", now, "nk", nk)
+	if err != nil {
+		return unavailable(op, err)
+	}
+	switch res {
+	case int64(0):
+		ts, _ := decTime(now)
+		u.Username, u.CreatedAt, u.UpdatedAt = name, ts, ts
+		return nil
+	case int64(1):
+		return conflict(op, "user ID taken")
+	case int64(2):
+		return conflict(op, "username taken")
+	}
+	return unavailable(op, errBadReply)
+}
+
+// User implements [store.UserStore].
+func (s *Store) User(ctx context.Context, id string) (*store.User, error) {
+	const op = "user"
+	ctx, cancel, err := s.op(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	if id == "" {
+		return nil, notFound(op)
+	}
+	h, err := s.c.HGetAll(ctx, s.k.user(id)).Result()
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	if len(h) == 0 {
+		return nil, notFound(op)
+	}
+	return decodeUser(op, h)
+}
+
+// UserByUsername implements [store.UserStore].
+func (s *Store) UserByUsername(ctx context.Context, username string) (*store.User, error) {
+	const op = "user by username"
+	ctx, cancel, err := s.op(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	name, err := store.CanonicalUsername(username)
+	if err != nil {
+		return nil, notFound(op)
+	}
+	res, err := s.run(ctx, userByNameScript, []string{s.k.username(name)}, s.k.userKeyPrefix())
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	if res == nil {
+		return nil, notFound(op)
+	}
+	return decodeUserReply(op, res)
+}
+
+// UpdateUser implements [store.UserStore].
+func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate) (*store.User, error) {
+	const op = "update user"
+	ctx, cancel, err := s.op(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	if id == "" {
+		return nil, notFound(op)
+	}
+	args := []any{"ua", encTime(s.now())}
+	if upd.PasswordHash != nil {
+		args = append(args, "ph", *upd.PasswordHash)
+	}
+	if upd.Email != nil {
+		args = append(args, "em", *upd.Email)
+	}
+	if upd.Roles != nil {
+		roles, err := json.Marshal(upd.Roles)
+		if err != nil {
+			return nil, invalid(op, "roles cannot be encoded")
+		}
+		args = append(args, "ro", string(roles))
+	}
+	res, err := s.run(ctx, updateUserScript, []string{s.k.user(id)}, args...)
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	if res == nil {
+		return nil, notFound(op)
+	}
+	return decodeUserReply(op, res)
+}
+
+// ListUsers implements [store.UserStore]. The cursor is the last ID of the
+// page, hex-encoded; pages above 10000 users are cut there.
+func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*store.User, string, error) {
+	const op = "list users"
+	if limit < 1 {
+		return nil, "", invalid(op, "limit below 1")
+	}
+	limit = min(limit, maxPage)
+	from := "-"
+	if cursor != "" {
+		if _, err := hex.DecodeString(cursor); err != nil {
+			return nil, "", invalid(op, "malformed cursor")
+		}
+		from = "(" + strings.ToLower(cursor)
+	}
+	ctx, cancel, err := s.op(ctx, op)
+	if err != nil {
+		return nil, "", err
+	}
+	defer cancel()
+	res, err := s.run(ctx, listUsersScript, []string{s.k.userIDs}, from, limit+1, s.k.userKeyPrefix())
+	if err != nil {
+		return nil, "", unavailable(op, err)
+	}
+	rows, ok := res.([]any)
+	if !ok && res != nil {
+		return nil, "", unavailable(op, errBadReply)
+	}
+	users := make([]*store.User, 0, min(len(rows), limit))
+	for _, r := range rows {
+		if len(users) == limit {
+			break
+		}
+		u, err := decodeUserReply(op, r)
+		if err != nil {
+			return nil, "", err
+		}
+		users = append(users, u)
+	}
+	next := ""
+	if len(rows) > limit {
+		next = enc(users[len(users)-1].ID)
+	}
+	return users, next, nil
+}
+
+// DeleteUser implements [store.UserStore]. The user's sessions and
+// revocations stay; callers end them first.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	const op = "delete user"
+	ctx, cancel, err := s.op(ctx, op)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	if id == "" {
+		return notFound(op)
+	}
+	res, err := s.run(ctx, deleteUserScript, []string{s.k.user(id), s.k.userIDs}, enc(id))
+	if err != nil {
+		return unavailable(op, err)
+	}
+	if res != int64(1) {
+		return notFound(op)
+	}
+	return nil
+}
+
+// decodeUserReply decodes an HGETALL reply ([]any of field, value).
+func decodeUserReply(op string, res any) (*store.User, error) {
+	h, err := hashReply(res)
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	if len(h) == 0 {
+		// A username index without its user: treat as missing.
+		return nil, notFound(op)
+	}
+	return decodeUser(op, h)
+}
+
+func hashReply(res any) (map[string]string, error) {
+	arr, ok := res.([]any)
+	if !ok || len(arr)%2 != 0 {
+		return nil, errBadReply
+	}
+	h := make(map[string]string, len(arr)/2)
+	for i := 0; i < len(arr); i += 2 {
+		k, ok1 := arr[i].(string)
+		v, ok2 := arr[i+1].(string)
+		if !ok1 || !ok2 {
+			return nil, errBadReply
+		}
+		h[k] = v
+	}
+	return h, nil
+}
+
+func decodeUser(op string, h map[string]string) (*store.User, error) {
+	u := &store.User{ID: h["id"], Username: h["un"], Email: h["em"], PasswordHash: h["ph"]}
+	var err error
+	if err = json.Unmarshal([]byte(h["ro"]), &u.Roles); err != nil {
+		return nil, unavailable(op, errBadReply)
+	}
+	if u.CreatedAt, err = decTime(h["ca"]); err != nil {
+		return nil, unavailable(op, errBadReply)
+	}
+	if u.UpdatedAt, err = decTime(h["ua"]); err != nil {
+		return nil, unavailable(op, errBadReply)
+	}
+	return u, nil
+}
