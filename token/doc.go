@@ -40,10 +40,13 @@
 // [VerifyInto].
 //
 // A resource server that must not be able to sign verifies with
-// [KeySet.Public] (asymmetric keys only); the issuer serves its public keys
-// as a JWK Set with [JWKSHandler]:
+// [KeySet.Public] (asymmetric keys only), or fetches the issuer's JWK Set
+// with [NewRemoteKeySource]; the issuer serves it with [JWKSHandler]:
 //
 //	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(ks))
+//
+//	src, err := token.NewRemoteKeySource("https://issuer.example/.well-known/jwks.json")
+//	verifier, err := token.NewVerifier(src, token.WithIssuer("gatekeep"))
 //
 // Rotation: [KeySet.Add] the new key, wait until verifiers have it (the JWKS
 // handler lets caches keep the set five minutes), [KeySet.SetActive] it, and

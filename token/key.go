@@ -75,11 +75,9 @@ func (k *Key) Public() *Key {
 	return &Key{kid: k.kid, alg: k.alg, info: k.info, pub: k.pub}
 }
 
-// String describes the key without key material.
-func (k *Key) String() string {
-	if k == nil {
-		return "token.Key(nil)"
-	}
+// String describes the key without key material. The value receivers make
+// a dereferenced Key as safe to print as a *Key.
+func (k Key) String() string {
 	kind := "public"
 	if k.CanSign() {
 		kind = "private"
@@ -89,13 +87,10 @@ func (k *Key) String() string {
 
 // Format makes every fmt verb print [Key.String], so %v, %+v, %#v and %x
 // cannot reach the key material.
-func (k *Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+func (k Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
 
 // LogValue implements slog.LogValuer: kid and alg only.
-func (k *Key) LogValue() slog.Value {
-	if k == nil {
-		return slog.StringValue("nil")
-	}
+func (k Key) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("kid", k.kid), slog.String("alg", string(k.alg)))
 }
 

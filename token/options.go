@@ -123,7 +123,16 @@ type remoteConfig struct {
 	maxAge   time.Duration
 	maxBody  int64
 	clock    func() time.Time
+	anyHTTP  bool
 	errs     []error
+}
+
+// WithInsecureHTTP lets [NewRemoteKeySource] fetch over plain http from any
+// host. Anyone on the path can then substitute their own keys and mint
+// tokens this service accepts; use it only inside a network you trust
+// completely. Default: https, or http to loopback only.
+func WithInsecureHTTP() RemoteOption {
+	return func(r *remoteConfig) { r.anyHTTP = true }
 }
 
 // WithHTTPClient sets the client used to fetch the JWK Set. Default: a
