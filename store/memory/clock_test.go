@@ -135,3 +135,25 @@ func TestCloseStopsJanitorAndFailsClosed(t *testing.T) {
 		t.Errorf("User on a closed store = %v", err)
 	}
 }
+
+// An until beyond what Unix nanoseconds hold must not wrap into the past
+// and drop the revocation (fail open).
+func TestFarFutureUntilDoesNotWrap(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newClocked(t)
+	far := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	must(t, s.Revoke(ctx, "jti", far))
+	must(t, s.RevokeUserBefore(ctx, "u", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), far))
+	if r, _ := s.IsRevoked(ctx, store.Check{TokenID: "jti"}); !r {
+		t.Errorf("revocation until the year 3000 was dropped")
+	}
+	if r, _ := s.IsRevoked(ctx, store.Check{TokenID: "x", UserID: "u", IssuedAt: time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)}); !r {
+		t.Errorf("mark until the year 3000 was dropped")
+	}
+	if first, _ := s.UseOnce(ctx, "once", far); !first {
+		t.Fatalf("first use refused")
+	}
+	if first, _ := s.UseOnce(ctx, "once", far); first {
+		t.Errorf("one-time id until the year 3000 was forgotten")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"sync"
 	"time"
 
@@ -57,6 +58,25 @@ func (sh *revShard) sweep(now int64) {
 	}
 }
 
+// Bounds of the times a Unix-nanosecond int64 holds (years 1678 to 2262).
+var (
+	minNano = time.Unix(0, math.MinInt64)
+	maxNano = time.Unix(0, math.MaxInt64)
+)
+
+// unixNano is t.UnixNano clamped to the int64 range, so that an until in
+// the year 3000 means "for ever" instead of wrapping into the past (which
+// would silently drop a revocation).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.After(maxNano):
+		return math.MaxInt64
+	case t.Before(minNano):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
 func (s *Store) shard(key string) *revShard {
 	return &s.shards[maphash.String(s.seed, key)&(revShards-1)]
 }
@@ -70,7 +90,7 @@ func (s *Store) Revoke(ctx context.Context, id string, until time.Time) error {
 	if id == "" {
 		return fmt.Errorf("memory: revoke: empty id: %w", store.ErrInvalid)
 	}
-	u := until.UnixNano()
+	u := unixNano(until)
 	sh := s.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -91,7 +111,7 @@ func (s *Store) RevokeUserBefore(ctx context.Context, userID string, before, unt
 		return fmt.Errorf("memory: revoke user before: empty user id: %w", store.ErrInvalid)
 	}
 	now := s.now().UnixNano()
-	m := mark{before: before, until: until.UnixNano()}
+	m := mark{before: before, until: unixNano(until)}
 	sh := s.shard(userID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -155,6 +175,6 @@ func (s *Store) UseOnce(ctx context.Context, id string, until time.Time) (bool, 
 	if old, ok := sh.once[id]; ok && old > now {
 		return false, nil
 	}
-	sh.once[id] = until.UnixNano()
+	sh.once[id] = unixNano(until)
 	return true, nil
 }
