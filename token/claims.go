@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // registered lists the claim names Extra may not use.
@@ -115,6 +116,10 @@ type audience []string
 
 func (a *audience) UnmarshalJSON(b []byte) error {
 	switch {
+	case len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b):
+		// encoding/json has already validated the literal: without escapes
+		// its content is the string itself.
+		*a = audience{string(b[1 : len(b)-1])}
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {

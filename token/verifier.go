@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // JWTVerifier checks compact JWS tokens against a [KeySource]. Safe for
@@ -232,16 +233,15 @@ func (v *JWTVerifier) checkClaims(in *inClaims) error {
 	if !in.Exp.present {
 		return fmt.Errorf("%w: exp is required", ErrInvalidClaims)
 	}
-	now := v.cfg.clock().Unix()
-	lw := int64(v.cfg.leeway / 1e9)
+	now, lw := v.cfg.clock(), v.cfg.leeway
 	// RFC 7519 §4.1.4: valid only while now is before exp.
-	if now >= in.Exp.sec+lw {
+	if !now.Before(time.Unix(in.Exp.sec, 0).Add(lw)) {
 		return ErrExpired
 	}
-	if in.Nbf.present && now+lw < in.Nbf.sec {
+	if in.Nbf.present && now.Add(lw).Before(time.Unix(in.Nbf.sec, 0)) {
 		return fmt.Errorf("%w: nbf in the future", ErrNotYetValid)
 	}
-	if in.Iat.present && now+lw < in.Iat.sec {
+	if in.Iat.present && now.Add(lw).Before(time.Unix(in.Iat.sec, 0)) {
 		return fmt.Errorf("%w: iat in the future", ErrNotYetValid)
 	}
 	if v.cfg.issuer != "" && in.Iss != v.cfg.issuer {

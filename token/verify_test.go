@@ -7,7 +7,9 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,6 +172,8 @@ func TestVerifyRules(t *testing.T) {
 		{"missing audience", forge(t, hsH, with(good, "aud", nil), "HS256", hsKey), token.Access, token.ErrAudience},
 		// RFC 7519 §4.1.3: aud is a string or an array of strings
 		{"aud as number", forge(t, hsH, with(good, "aud", 42), "HS256", hsKey), token.Access, token.ErrInvalidClaims},
+		{"aud with a JSON escape", forge(t, hsH, fmt.Sprintf(`{"iss":"gatekeep","aud":"gate\u006beep","exp":%d}`, now.Unix()+60), "HS256", hsKey), token.Access, nil},
+		{"aud empty string", forge(t, hsH, with(good, "aud", ""), "HS256", hsKey), token.Access, token.ErrInvalidClaims},
 		{"aud list with number", forge(t, hsH, with(good, "aud", []any{"gatekeep", 1}), "HS256", hsKey), token.Access, token.ErrInvalidClaims},
 		{"roles not a list", forge(t, hsH, with(good, "roles", "admin"), "HS256", hsKey), token.Access, token.ErrInvalidClaims},
 		{"sub a number", forge(t, hsH, with(good, "sub", 7), "HS256", hsKey), token.Access, token.ErrInvalidClaims},
@@ -370,4 +374,78 @@ func TestJWTIDsAreUnique(t *testing.T) {
 		}
 		seen[c.ID] = true
 	}
+}
+
+func TestLeewayBoundaries(t *testing.T) {
+	hsKey := rawKey(t, token.HS256)
+	ks, err := token.NewKeySet(keyFor(t, token.HS256, "hs"))
+	must(t, err)
+	hsH := hdr{"alg": "HS256", "typ": "at+jwt", "kid": "hs"}
+	exp := now.Unix()
+	rows := []struct {
+		name   string
+		leeway time.Duration
+		at     time.Time
+		want   error
+	}{
+		{"no leeway, one ns before exp", 0, now.Add(-time.Nanosecond), nil},
+		// RFC 7519 §4.1.4: at exp the token is no longer valid
+		{"no leeway, at exp", 0, now, token.ErrExpired},
+		{"sub-second leeway kept", 1500 * time.Millisecond, now.Add(1400 * time.Millisecond), nil},
+		{"sub-second leeway exceeded", 1500 * time.Millisecond, now.Add(1500 * time.Millisecond), token.ErrExpired},
+		{"max leeway", token.MaxLeeway, now.Add(token.MaxLeeway - time.Second), nil},
+	}
+	tok := forge(t, hsH, with(goodClaims(), "exp", exp, "iat", exp-60), "HS256", hsKey)
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			at := r.at
+			v, err := token.NewVerifier(ks, token.WithLeeway(r.leeway), token.WithClock(func() time.Time { return at }))
+			must(t, err)
+			if _, err := v.Verify(context.Background(), token.Access, tok); !errors.Is(err, r.want) && !(r.want == nil && err == nil) {
+				t.Fatalf("want %v, got %v", r.want, err)
+			}
+		})
+	}
+}
+
+// Rotation while verifying and signing from many goroutines (run with -race).
+func TestKeySetConcurrentRotation(t *testing.T) {
+	a, b := keyFor(t, token.HS256, "a"), keyFor(t, token.ES256, "b")
+	ks, err := token.NewKeySet(a, b)
+	must(t, err)
+	s, err := token.NewSigner(ks, token.WithClock(clock))
+	must(t, err)
+	v, err := token.NewVerifier(ks, token.WithClock(clock))
+	must(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			kid := []string{"a", "b"}[i%2]
+			if err := ks.SetActive(kid); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				tok, err := s.Sign(token.Access, &token.Claims{Subject: "u", ExpiresAt: now.Add(time.Hour)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := v.Verify(context.Background(), token.Access, tok); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
 }
