@@ -1,0 +1,195 @@
+package auth
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"github.com/gatekeep/gatekeep/rbac"
+)
+
+// Option configures an [Authenticator]; see [New].
+type Option func(*config)
+
+// Defaults and limits of the options.
+const (
+	DefaultAccessTTL     = 15 * time.Minute
+	DefaultRefreshTTL    = 7 * 24 * time.Hour
+	DefaultSessionMaxAge = 30 * 24 * time.Hour
+	DefaultLeeway        = 30 * time.Second
+	DefaultMaxFailures   = 10
+	DefaultLoginWindow   = 15 * time.Minute
+	DefaultHashWait      = 5 * time.Second
+	MaxAccessTTL         = 24 * time.Hour
+	MaxLeeway            = 5 * time.Minute
+	MaxRefreshReuseGrace = 60 * time.Second
+	ipFailuresMultiplier = 10
+)
+
+type config struct {
+	accessTTL      time.Duration
+	refreshTTL     time.Duration
+	sessionMaxAge  time.Duration
+	leeway         time.Duration
+	issuer         string
+	audience       []string
+	hasher         Hasher
+	maxHashes      int
+	hashWait       time.Duration
+	maxFailures    int
+	loginWindow    time.Duration
+	trustedProxies []netip.Prefix
+	reuseGrace     time.Duration
+	now            func() time.Time
+	logger         *slog.Logger
+	errorHandler   ErrorHandler
+	policy         *rbac.Policy
+}
+
+func defaultConfig() config {
+	return config{
+		accessTTL:     DefaultAccessTTL,
+		refreshTTL:    DefaultRefreshTTL,
+		sessionMaxAge: DefaultSessionMaxAge,
+		leeway:        DefaultLeeway,
+		maxHashes:     runtime.GOMAXPROCS(0),
+		hashWait:      DefaultHashWait,
+		maxFailures:   DefaultMaxFailures,
+		loginWindow:   DefaultLoginWindow,
+		now:           time.Now,
+		errorHandler:  WriteError,
+	}
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.accessTTL <= 0 || c.accessTTL > MaxAccessTTL:
+		return fmt.Errorf("%w: access TTL must be positive and at most %v", ErrInvalidConfig, MaxAccessTTL)
+	case c.refreshTTL < c.accessTTL:
+		return fmt.Errorf("%w: refresh TTL must be at least the access TTL", ErrInvalidConfig)
+	case c.sessionMaxAge < c.accessTTL:
+		return fmt.Errorf("%w: session max age must be at least the access TTL", ErrInvalidConfig)
+	case c.leeway < 0 || c.leeway > MaxLeeway:
+		return fmt.Errorf("%w: leeway must be between 0 and %v", ErrInvalidConfig, MaxLeeway)
+	case c.reuseGrace < 0 || c.reuseGrace > MaxRefreshReuseGrace:
+		return fmt.Errorf("%w: refresh reuse grace must be between 0 and %v", ErrInvalidConfig, MaxRefreshReuseGrace)
+	case c.maxHashes < 1 || c.hashWait <= 0:
+		return fmt.Errorf("%w: concurrent hashes and their wait must be positive", ErrInvalidConfig)
+	case c.maxFailures < 1 || c.loginWindow <= 0:
+		return fmt.Errorf("%w: login throttle needs at least one failure and a positive window", ErrInvalidConfig)
+	case c.now == nil:
+		return fmt.Errorf("%w: nil clock", ErrInvalidConfig)
+	case c.errorHandler == nil:
+		return fmt.Errorf("%w: nil error handler", ErrInvalidConfig)
+	case c.logger == nil:
+		return fmt.Errorf("%w: nil logger", ErrInvalidConfig)
+	case isNil(c.hasher):
+		return fmt.Errorf("%w: nil hasher", ErrInvalidConfig)
+	}
+	for _, a := range c.audience {
+		if a == "" {
+			return fmt.Errorf("%w: empty audience", ErrInvalidConfig)
+		}
+	}
+	for _, p := range c.trustedProxies {
+		if !p.IsValid() {
+			return fmt.Errorf("%w: invalid trusted proxy prefix", ErrInvalidConfig)
+		}
+	}
+	return nil
+}
+
+// WithAccessTTL sets the lifetime of access tokens. Default 15 minutes, at
+// most 24 hours. An access token cannot be recalled faster than a
+// revocation check, so shorter is safer; longer saves refreshes.
+func WithAccessTTL(d time.Duration) Option { return func(c *config) { c.accessTTL = d } }
+
+// WithRefreshTTL sets the lifetime of refresh tokens, which is also a
+// session's idle timeout: a session not refreshed within it ends. Default 7
+// days; it must be at least the access TTL. Shorten it to log idle devices
+// out sooner.
+func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refreshTTL = d } }
+
+// WithSessionMaxAge sets the absolute lifetime of a login: refresh rotation
+// never extends a session past it. Default 30 days. Shorten it to make
+// users log in again more often.
+func WithSessionMaxAge(d time.Duration) Option { return func(c *config) { c.sessionMaxAge = d } }
+
+// WithLeeway declares the clock-skew leeway your Verifier allows on exp, so
+// revocations are remembered that much longer than the tokens they stop.
+// Default 30 seconds, at most 5 minutes. Set it to what you passed to
+// token.WithLeeway.
+func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
+
+// WithIssuer sets the iss written into every token, and required of every
+// token presented (besides what the Verifier checks). Default none: set it,
+// and the same on the Verifier, whenever one key could sign for more than
+// one service.
+func WithIssuer(iss string) Option { return func(c *config) { c.issuer = iss } }
+
+// WithAudience sets the aud written into every token, and one of which is
+// required of every token presented. Default none; set it as for
+// [WithIssuer].
+func WithAudience(aud ...string) Option {
+	return func(c *config) { c.audience = append([]string(nil), aud...) }
+}
+
+// WithHasher sets the password hasher. Default [Argon2id] with OWASP's
+// parameters; use [NewBcrypt] to create hashes other stacks can read.
+// Hashes of either kind verify whatever the hasher, and are replaced by the
+// configured kind at the next login.
+func WithHasher(h Hasher) Option { return func(c *config) { c.hasher = h } }
+
+// WithMaxConcurrentHashes bounds how many password hashes run at once and
+// how long a request waits for a free slot before it gets 503. Default
+// GOMAXPROCS hashes and a 5 second wait, so a login flood cannot take every
+// core (and, with argon2id, every megabyte) from protected routes. Raise it
+// on machines where logins compete with little else.
+func WithMaxConcurrentHashes(n int, wait time.Duration) Option {
+	return func(c *config) { c.maxHashes, c.hashWait = n, wait }
+}
+
+// WithLoginThrottle sets how many failed logins an account may have within
+// window before further attempts get 429; a client IP may have ten times as
+// many. Default 10 failures in 15 minutes. Lower it for high-value accounts;
+// note that a throttle also lets anyone lock an account for one window.
+func WithLoginThrottle(maxFailures int, window time.Duration) Option {
+	return func(c *config) { c.maxFailures, c.loginWindow = maxFailures, window }
+}
+
+// WithTrustedProxies lists the reverse proxies whose X-Forwarded-For is
+// believed when finding a client's IP for throttling. Default none: the
+// client IP is the connection's. Set it when the service sits behind a load
+// balancer, or every client shares the balancer's throttle.
+func WithTrustedProxies(prefixes []netip.Prefix) Option {
+	return func(c *config) { c.trustedProxies = append([]netip.Prefix(nil), prefixes...) }
+}
+
+// WithRefreshReuseGrace lets the immediately previous refresh token of a
+// session be presented again within d of its rotation without ending the
+// session (see [Authenticator.Refresh]). Default 0, at most 60 seconds.
+// Raise it only for clients whose tabs refresh concurrently: within the
+// window a stolen previous token works too.
+func WithRefreshReuseGrace(d time.Duration) Option { return func(c *config) { c.reuseGrace = d } }
+
+// WithClock sets the source of the current time. Default time.Now; tests
+// inject a fake clock (use the same one for the token Signer and Verifier).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithLogger sets the logger for audit events (login success and failure,
+// throttling, refresh, refresh reuse, logout, logout-all). Default
+// slog.Default(). No password, token or key is ever an attribute.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithErrorHandler replaces the default error responses ([WriteError]).
+// The handler receives errors of this package; use [ResponseFor] to keep
+// the status codes of the HTTP API.
+func WithErrorHandler(h ErrorHandler) Option { return func(c *config) { c.errorHandler = h } }
+
+// WithPolicy makes [Authenticator.Authorize] honour p's role inheritance
+// (an "admin" that inherits "editor" passes a guard for "editor"), and lets
+// it name only roles p defines. Default none: a guard matches the roles it
+// names exactly.
+func WithPolicy(p *rbac.Policy) Option { return func(c *config) { c.policy = p } }
