@@ -1,0 +1,288 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+
+	"github.com/gatekeep/gatekeep/store"
+)
+
+// Bucket names. Records that expire (sessions, revocations, marks, one-time
+// ids, counters) start their value with the 8-byte big-endian Unix
+// nanosecond time at which they expire, so that reads and the janitor test
+// expiry without decoding the rest.
+var (
+	bUsers        = []byte("users")         // user ID -> JSON user
+	bUsernames    = []byte("usernames")     // canonical username -> user ID
+	bSessions     = []byte("sessions")      // session ID -> expiry, JSON session
+	bUserSessions = []byte("user_sessions") // userKey(user ID) + session ID -> empty
+	bRevoked      = []byte("revoked")       // token or session ID -> until
+	bMarks        = []byte("marks")         // user ID -> until, before
+	bOnce         = []byte("once")          // one-time ID -> until
+	bCounters     = []byte("counters")      // key -> resetAt, count
+
+	allBuckets = [][]byte{bUsers, bUsernames, bSessions, bUserSessions, bRevoked, bMarks, bOnce, bCounters}
+	// expiring lists the buckets the janitor sweeps.
+	expiring = [][]byte{bSessions, bRevoked, bMarks, bOnce, bCounters}
+)
+
+// Store is a [store.Store] on a bbolt file. Create it with [New] or [Open]
+// and stop its janitor with [Store.Close]. It is safe for concurrent use.
+type Store struct {
+	db     *bbolt.DB
+	owned  bool // Close closes db (Open made it)
+	now    func() time.Time
+	closed atomic.Bool
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Pinger = (*Store)(nil)
+)
+
+// New returns a store on db, creating its buckets if needed, and starts the
+// janitor. The caller keeps ownership of db: Close stops the janitor but
+// does not close db.
+func New(db *bbolt.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: nil *bbolt.DB", ErrInvalidOption)
+	}
+	cfg, err := configure(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newStore(db, false, cfg)
+}
+
+// Open opens (or creates, mode 0600) the bbolt file at path and returns a
+// store that owns it: Close closes the file. When another process holds
+// the file's lock past the open timeout ([WithOpenTimeout], default one
+// second) it fails with an error matching [ErrLocked] and
+// [store.ErrUnavailable] rather than wait for ever.
+func Open(path string, opts ...Option) (*Store, error) {
+	cfg, err := configure(opts)
+	if err != nil {
+		return nil, err
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: cfg.openTimeout})
+	if errors.Is(err, bberrors.ErrTimeout) {
+		return nil, fmt.Errorf("bolt: open %s: %w (waited %s): %w", path, ErrLocked, cfg.openTimeout, store.ErrUnavailable)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
+	}
+	s, err := newStore(db, true, cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func configure(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.sweepInterval <= 0 {
+		return cfg, fmt.Errorf("%w: sweep interval %s is not positive", ErrInvalidOption, cfg.sweepInterval)
+	}
+	if cfg.openTimeout <= 0 {
+		return cfg, fmt.Errorf("%w: open timeout %s is not positive (bbolt would wait for ever)", ErrInvalidOption, cfg.openTimeout)
+	}
+	return cfg, nil
+}
+
+func newStore(db *bbolt.DB, owned bool, cfg config) (*Store, error) {
+	err := db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: create buckets: %w: %w", store.ErrUnavailable, err)
+	}
+	s := &Store{db: db, owned: owned, now: cfg.now, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.janitor(cfg.sweepInterval)
+	return s, nil
+}
+
+// Close stops the janitor and, when the store was made by [Open], closes
+// the file. Every later call fails with [ErrClosed] and
+// [store.ErrUnavailable]. Closing twice is not an error.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.closed.Store(true)
+		close(s.stop)
+		<-s.done
+		if s.owned {
+			err = s.db.Close()
+		}
+	})
+	return err
+}
+
+// Ping reports whether the file answers a read transaction.
+func (s *Store) Ping(ctx context.Context) error {
+	err := s.view(ctx, func(*bbolt.Tx) error { return nil })
+	if err != nil {
+		return fmt.Errorf("bolt: ping: %w", err)
+	}
+	return nil
+}
+
+// check is the prologue of every method.
+func (s *Store) check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return errClosed
+	}
+	return nil
+}
+
+// view runs fn in a read transaction after the prologue.
+func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return wrap(s.db.View(fn))
+}
+
+// update runs fn in a write transaction after the prologue; the context is
+// checked again once the write lock is held, so a call cancelled while
+// waiting for it changes nothing.
+func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return wrap(s.db.Update(func(tx *bbolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(tx)
+	}))
+}
+
+// wrap gives err the store's meaning: our sentinels and context errors
+// pass through, input bbolt cannot store is ErrInvalid, anything else
+// means the file cannot answer.
+func wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict),
+		errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrUnavailable),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, bberrors.ErrKeyRequired), errors.Is(err, bberrors.ErrKeyTooLarge),
+		errors.Is(err, bberrors.ErrValueTooLarge):
+		return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+	}
+	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+}
+
+func (s *Store) janitor(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			_ = s.sweep() // a failed sweep is retried at the next tick
+		}
+	}
+}
+
+// sweep deletes every expired record, with the session index entries of
+// expired sessions, in one write transaction.
+func (s *Store) sweep() error {
+	now := unixNano(s.now())
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range expiring {
+			b := tx.Bucket(name)
+			var dead [][]byte
+			c := b.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				if expired(v, now) {
+					dead = append(dead, bytes.Clone(k))
+				}
+			}
+			for _, k := range dead {
+				if bytes.Equal(name, bSessions) {
+					if se, err := decodeSession(b.Get(k)); err == nil {
+						if err := tx.Bucket(bUserSessions).Delete(indexKey(se.UserID, se.ID)); err != nil {
+							return err
+						}
+					}
+				}
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Bounds of the times a Unix-nanosecond int64 holds (years 1678 to 2262).
+var (
+	minNano = time.Unix(0, math.MinInt64)
+	maxNano = time.Unix(0, math.MaxInt64)
+)
+
+// unixNano is t.UnixNano clamped to the int64 range, so that an until in
+// the year 3000 means "for ever" instead of wrapping into the past.
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.After(maxNano):
+		return math.MaxInt64
+	case t.Before(minNano):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func putInt(b []byte, v int64) { binary.BigEndian.PutUint64(b, uint64(v)) }
+
+func getInt(b []byte) int64 { return int64(binary.BigEndian.Uint64(b)) }
+
+// expired reports whether a value that starts with its expiry time has
+// expired at now. A value too short to hold one counts as expired.
+func expired(v []byte, now int64) bool {
+	return len(v) < 8 || getInt(v) <= now
+}
+
+// indexKey is the user_sessions key of a session: the user ID prefixed by
+// its length, so that no user's prefix is another's ("a" and "a:b" never
+// share one), then the session ID.
+func indexKey(userID, sessionID string) []byte {
+	k := userKey(userID)
+	return append(k, sessionID...)
+}
+
+func userKey(userID string) []byte {
+	k := make([]byte, 0, binary.MaxVarintLen64+len(userID)+32)
+	k = binary.AppendUvarint(k, uint64(len(userID)))
+	return append(k, userID...)
+}

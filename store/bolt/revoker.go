@@ -1,0 +1,113 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/gatekeep/gatekeep/store"
+)
+
+// Revoke implements [store.Revoker]. It returns ErrInvalid for an empty id.
+// A later until extends the entry; an earlier one does not shorten it.
+func (s *Store) Revoke(ctx context.Context, id string, until time.Time) error {
+	if id == "" {
+		return fmt.Errorf("bolt: revoke: empty id: %w", store.ErrInvalid)
+	}
+	u := unixNano(until)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bRevoked)
+		if old := b.Get([]byte(id)); len(old) >= 8 && getInt(old) >= u {
+			return nil
+		}
+		v := make([]byte, 8)
+		putInt(v, u)
+		return b.Put([]byte(id), v)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: revoke: %w", err)
+	}
+	return nil
+}
+
+// RevokeUserBefore implements [store.Revoker]. It returns ErrInvalid for an
+// empty userID. The mark is kept until the later of the stored and the new
+// until.
+func (s *Store) RevokeUserBefore(ctx context.Context, userID string, before, until time.Time) error {
+	if userID == "" {
+		return fmt.Errorf("bolt: revoke user before: empty user id: %w", store.ErrInvalid)
+	}
+	bn, un := unixNano(before), unixNano(until)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bMarks)
+		if old := b.Get([]byte(userID)); len(old) == 16 && !expired(old, unixNano(s.now())) {
+			un = max(un, getInt(old))
+			bn = max(bn, getInt(old[8:]))
+		}
+		v := make([]byte, 16)
+		putInt(v, un)
+		putInt(v[8:], bn)
+		return b.Put([]byte(userID), v)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: revoke user before: %w", err)
+	}
+	return nil
+}
+
+// IsRevoked implements [store.Revoker]: one read transaction, three
+// lookups. With a cancelled context or a closed store it reports revoked
+// together with the error.
+func (s *Store) IsRevoked(ctx context.Context, c store.Check) (bool, error) {
+	revoked := false
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		now := unixNano(s.now())
+		b := tx.Bucket(bRevoked)
+		if c.TokenID != "" {
+			if v := b.Get([]byte(c.TokenID)); v != nil && !expired(v, now) {
+				revoked = true
+				return nil
+			}
+		}
+		if c.SessionID != "" {
+			if v := b.Get([]byte(c.SessionID)); v != nil && !expired(v, now) {
+				revoked = true
+				return nil
+			}
+		}
+		if c.UserID != "" {
+			if v := tx.Bucket(bMarks).Get([]byte(c.UserID)); len(v) == 16 && !expired(v, now) {
+				revoked = c.IssuedAt.Before(time.Unix(0, getInt(v[8:])))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return true, fmt.Errorf("bolt: is revoked: %w", err)
+	}
+	return revoked, nil
+}
+
+// UseOnce implements [store.Revoker]. It returns ErrInvalid for an empty id.
+func (s *Store) UseOnce(ctx context.Context, id string, until time.Time) (bool, error) {
+	if id == "" {
+		return false, fmt.Errorf("bolt: use once: empty id: %w", store.ErrInvalid)
+	}
+	first := false
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bOnce)
+		if v := b.Get([]byte(id)); v != nil && !expired(v, unixNano(s.now())) {
+			return nil
+		}
+		v := make([]byte, 8)
+		putInt(v, unixNano(until))
+		first = true
+		return b.Put([]byte(id), v)
+	})
+	if err != nil {
+		return false, fmt.Errorf("bolt: use once: %w", err)
+	}
+	return first, nil
+}
