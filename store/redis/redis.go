@@ -25,6 +25,8 @@ type Store struct {
 	sharded bool   // Cluster: SPUBLISH/SSUBSCRIBE
 	pubCmd  string // "PUBLISH" or "SPUBLISH"
 	view    *view  // nil WithoutLocalView
+	// ctxAware: the client applies context deadlines itself (see bounded).
+	ctxAware bool
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -43,6 +45,11 @@ var (
 // Sentinel-backed failover client or a *goredis.ClusterClient. The caller
 // keeps owning client: [Store.Close] does not close it. New does not
 // contact Redis; call [Store.Ping] to check that it answers.
+//
+// Every call is bounded by [WithTimeout] whatever the client. Set
+// ContextTimeoutEnabled in the client's options (Open does) so that bound
+// is applied on the socket itself; otherwise a call past it returns
+// ErrUnavailable while its goroutine waits out the client's own timeouts.
 func New(client goredis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, invalid("new", "nil client")
@@ -56,7 +63,7 @@ func New(client goredis.UniversalClient, opts ...Option) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{c: client, cfg: cfg, k: newKeys(cfg.prefix), pubCmd: "PUBLISH"}
+	s := &Store{c: client, cfg: cfg, k: newKeys(cfg.prefix), pubCmd: "PUBLISH", ctxAware: honoursContext(client)}
 	if _, ok := client.(*goredis.ClusterClient); ok {
 		s.sharded, s.pubCmd = true, "SPUBLISH"
 	}
@@ -134,21 +141,24 @@ func openClient(rawURL string) (goredis.UniversalClient, error) {
 			}
 			opt.Addrs = append(opt.Addrs, p)
 		}
+		opt.ContextTimeoutEnabled = true
 		return goredis.NewClusterClient(opt), nil
 	}
-	if scheme == "" {
-		return goredis.NewClient(&goredis.Options{Addr: rawURL}), nil
+	opt := &goredis.Options{Addr: rawURL}
+	if scheme != "" {
+		var err error
+		if opt, err = goredis.ParseURL(rawURL); err != nil {
+			// go-redis and net/url errors may quote the URL, password included.
+			return nil, invalid("open", "cannot parse the Redis URL")
+		}
 	}
-	opt, err := goredis.ParseURL(rawURL)
-	if err != nil {
-		// go-redis and net/url errors may quote the URL, password included.
-		return nil, invalid("open", "cannot parse the Redis URL")
-	}
+	opt.ContextTimeoutEnabled = true
 	return goredis.NewClient(opt), nil
 }
 
 // Close stops the local view's goroutines and, for a Store from [Open],
-// closes its client. Operations after Close return [ErrClosed]. Calling it
+// closes its client. On a hung Redis and a client that does not honour
+// context deadlines, it waits for the client's own timeouts. Operations after Close return [ErrClosed]. Calling it
 // again does nothing.
 func (s *Store) Close() error {
 	var err error
@@ -168,28 +178,70 @@ func (s *Store) Close() error {
 
 // Ping reports whether Redis answers, within the store's timeout.
 func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel, err := s.op(ctx, "ping")
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	if err := s.c.Ping(ctx).Err(); err != nil {
-		return unavailable("ping", err)
-	}
-	return nil
+	return boundedErr(s, ctx, "ping", func(ctx context.Context) error {
+		if err := s.c.Ping(ctx).Err(); err != nil {
+			return unavailable("ping", err)
+		}
+		return nil
+	})
 }
 
-// op starts one operation: it refuses on a closed store or a done context
-// and bounds the call by the store's timeout.
-func (s *Store) op(ctx context.Context, name string) (context.Context, context.CancelFunc, error) {
+// bounded runs one operation: it refuses on a closed store or a done
+// context and bounds f by the store's timeout. A client that honours
+// context deadlines (ContextTimeoutEnabled, which Open sets) runs f
+// directly; any other client would wait for its own read timeouts, so f
+// runs in a goroutine that is abandoned (to finish by those timeouts) when
+// the bound passes.
+func bounded[T any](s *Store, ctx context.Context, op string, f func(context.Context) (T, error)) (T, error) {
+	var zero T
 	if s.closed.Load() {
-		return nil, nil, ErrClosed
+		return zero, ErrClosed
 	}
-	if err := ctxDone(ctx, name); err != nil {
-		return nil, nil, err
+	if err := ctxDone(ctx, op); err != nil {
+		return zero, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
-	return ctx, cancel, nil
+	defer cancel()
+	if s.ctxAware {
+		return f(ctx)
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := f(ctx)
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		select {
+		case r := <-ch: // finished just in time
+			return r.v, r.err
+		default:
+			return zero, unavailable(op, ctx.Err())
+		}
+	}
+}
+
+func boundedErr(s *Store, ctx context.Context, op string, f func(context.Context) error) error {
+	_, err := bounded(s, ctx, op, func(ctx context.Context) (struct{}, error) { return struct{}{}, f(ctx) })
+	return err
+}
+
+// honoursContext reports whether client applies context deadlines to its
+// socket reads and writes.
+func honoursContext(client goredis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *goredis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *goredis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
 }
 
 func (s *Store) now() time.Time { return s.cfg.clock() }

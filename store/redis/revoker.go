@@ -20,26 +20,23 @@ func (s *Store) Revoke(ctx context.Context, id string, until time.Time) error {
 	if id == "" {
 		return invalid(op, "empty id")
 	}
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	if !until.After(s.now()) {
-		return nil
-	}
-	res, err := s.run(ctx, revokeScript, []string{s.k.revokedID(id), s.k.channel},
-		encTime(until), s.pubCmd, enc(id))
-	if err != nil {
-		return unavailable(op, err)
-	}
-	// Read-your-writes: this instance knows before its message comes back.
-	if u, ok := res.(string); ok && s.view != nil {
-		if t, err := decTime(u); err == nil {
-			s.view.addID(id, t.UnixNano())
+	return boundedErr(s, ctx, op, func(ctx context.Context) error {
+		if !until.After(s.now()) {
+			return nil
 		}
-	}
-	return nil
+		res, err := s.run(ctx, revokeScript, []string{s.k.revokedID(id), s.k.channel},
+			encTime(until), s.pubCmd, enc(id))
+		if err != nil {
+			return unavailable(op, err)
+		}
+		// Read-your-writes: this instance knows before its message comes back.
+		if u, ok := res.(string); ok && s.view != nil {
+			if t, err := decTime(u); err == nil {
+				s.view.addID(id, t.UnixNano())
+			}
+		}
+		return nil
+	})
 }
 
 // RevokeUserBefore implements [store.Revoker].
@@ -48,25 +45,22 @@ func (s *Store) RevokeUserBefore(ctx context.Context, userID string, before, unt
 	if userID == "" {
 		return invalid(op, "empty user ID")
 	}
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	if !until.After(s.now()) {
-		return nil
-	}
-	res, err := s.run(ctx, revokeUserScript, []string{s.k.userMark(userID), s.k.channel},
-		encTime(before), encTime(until), s.pubCmd, enc(userID))
-	if err != nil {
-		return unavailable(op, err)
-	}
-	if v, ok := res.(string); ok && s.view != nil {
-		if m, err := decMark(v); err == nil {
-			s.view.addMark(userID, m)
+	return boundedErr(s, ctx, op, func(ctx context.Context) error {
+		if !until.After(s.now()) {
+			return nil
 		}
-	}
-	return nil
+		res, err := s.run(ctx, revokeUserScript, []string{s.k.userMark(userID), s.k.channel},
+			encTime(before), encTime(until), s.pubCmd, enc(userID))
+		if err != nil {
+			return unavailable(op, err)
+		}
+		if v, ok := res.(string); ok && s.view != nil {
+			if m, err := decMark(v); err == nil {
+				s.view.addMark(userID, m)
+			}
+		}
+		return nil
+	})
 }
 
 // IsRevoked implements [store.Revoker]. While the local view is provably
@@ -90,50 +84,47 @@ func (s *Store) IsRevoked(ctx context.Context, c store.Check) (bool, error) {
 
 func (s *Store) isRevokedRedis(ctx context.Context, c store.Check) (bool, error) {
 	const op = "is revoked"
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return false, err
-	}
-	defer cancel()
-	ks := make([]string, 0, 3)
-	ks = append(ks, s.k.userMark(c.UserID))
-	if c.TokenID != "" {
-		ks = append(ks, s.k.revokedID(c.TokenID))
-	}
-	if c.SessionID != "" {
-		ks = append(ks, s.k.revokedID(c.SessionID))
-	}
-	vals, err := s.c.MGet(ctx, ks...).Result()
-	if err != nil {
-		return false, unavailable(op, err)
-	}
-	if len(vals) != len(ks) {
-		return false, unavailable(op, errBadReply)
-	}
-	now := s.now().UnixNano()
-	if v, ok := vals[0].(string); ok {
-		m, err := decMark(v)
+	return bounded(s, ctx, op, func(ctx context.Context) (bool, error) {
+		ks := make([]string, 0, 3)
+		ks = append(ks, s.k.userMark(c.UserID))
+		if c.TokenID != "" {
+			ks = append(ks, s.k.revokedID(c.TokenID))
+		}
+		if c.SessionID != "" {
+			ks = append(ks, s.k.revokedID(c.SessionID))
+		}
+		vals, err := s.c.MGet(ctx, ks...).Result()
 		if err != nil {
+			return false, unavailable(op, err)
+		}
+		if len(vals) != len(ks) {
 			return false, unavailable(op, errBadReply)
 		}
-		if m.revokes(c.IssuedAt, now) {
-			return true, nil
+		now := s.now().UnixNano()
+		if v, ok := vals[0].(string); ok {
+			m, err := decMark(v)
+			if err != nil {
+				return false, unavailable(op, errBadReply)
+			}
+			if m.revokes(c.IssuedAt, now) {
+				return true, nil
+			}
 		}
-	}
-	for _, v := range vals[1:] {
-		str, ok := v.(string)
-		if !ok {
-			continue
+		for _, v := range vals[1:] {
+			str, ok := v.(string)
+			if !ok {
+				continue
+			}
+			t, err := decTime(str)
+			if err != nil {
+				return false, unavailable(op, errBadReply)
+			}
+			if now < t.UnixNano() {
+				return true, nil
+			}
 		}
-		t, err := decTime(str)
-		if err != nil {
-			return false, unavailable(op, errBadReply)
-		}
-		if now < t.UnixNano() {
-			return true, nil
-		}
-	}
-	return false, nil
+		return false, nil
+	})
 }
 
 // UseOnce implements [store.Revoker]. An until already past is moved to
@@ -145,22 +136,19 @@ func (s *Store) UseOnce(ctx context.Context, id string, until time.Time) (bool, 
 	if id == "" {
 		return false, invalid(op, "empty id")
 	}
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return false, err
-	}
-	defer cancel()
-	if floor := s.now().Add(time.Millisecond); until.Before(floor) {
-		until = floor
-	}
-	err = s.c.Do(ctx, "SET", s.k.once(id), "1", "NX", "PXAT", until.UnixMilli()+1).Err()
-	if isNil(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, unavailable(op, err)
-	}
-	return true, nil
+	return bounded(s, ctx, op, func(ctx context.Context) (bool, error) {
+		if floor := s.now().Add(time.Millisecond); until.Before(floor) {
+			until = floor
+		}
+		err := s.c.Do(ctx, "SET", s.k.once(id), "1", "NX", "PXAT", until.UnixMilli()+1).Err()
+		if isNil(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, unavailable(op, err)
+		}
+		return true, nil
+	})
 }
 
 // mark is a user's valid-after time: tokens issued before before are

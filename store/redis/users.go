@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gatekeep/gatekeep/store"
 )
@@ -23,113 +24,108 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	if err != nil {
 		return fmt.Errorf("redis: %s: %w", op, err)
 	}
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return err
-	}
-	defer cancel()
+	// Everything read from u is read here: a call abandoned at its timeout
+	// must not touch the caller's struct later (see bounded).
 	roles, err := json.Marshal(u.Roles)
 	if err != nil {
 		return invalid(op, "roles cannot be encoded")
 	}
-	now := encTime(s.now())
+	id, email, hash := u.ID, u.Email, u.PasswordHash
 	nk := s.k.username(name)
-	e := enc(u.ID)
-	res, err := s.run(ctx, createUserScript, []string{s.k.user(u.ID), nk, s.k.userIDs}, e,
-		"id", u.ID, "un", name, "em", u.Email, "ph", u.PasswordHash, "ro", string(roles),
-		"ca", now, "ua", now, "nk", nk)
+	created, err := bounded(s, ctx, op, func(ctx context.Context) (time.Time, error) {
+		now := s.now()
+		ts := encTime(now)
+		res, err := s.run(ctx, createUserScript, []string{s.k.user(id), nk, s.k.userIDs}, enc(id),
+			"id", id, "un", name, "em", email, "ph", hash, "ro", string(roles),
+			"ca", ts, "ua", ts, "nk", nk)
+		if err != nil {
+			return time.Time{}, unavailable(op, err)
+		}
+		switch res {
+		case int64(0):
+			return decTime(ts)
+		case int64(1):
+			return time.Time{}, conflict(op, "user ID taken")
+		case int64(2):
+			return time.Time{}, conflict(op, "username taken")
+		}
+		return time.Time{}, unavailable(op, errBadReply)
+	})
 	if err != nil {
-		return unavailable(op, err)
+		return err
 	}
-	switch res {
-	case int64(0):
-		ts, _ := decTime(now)
-		u.Username, u.CreatedAt, u.UpdatedAt = name, ts, ts
-		return nil
-	case int64(1):
-		return conflict(op, "user ID taken")
-	case int64(2):
-		return conflict(op, "username taken")
-	}
-	return unavailable(op, errBadReply)
+	u.Username, u.CreatedAt, u.UpdatedAt = name, created, created
+	return nil
 }
 
 // User implements [store.UserStore].
 func (s *Store) User(ctx context.Context, id string) (*store.User, error) {
 	const op = "user"
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
-	if id == "" {
-		return nil, notFound(op)
-	}
-	h, err := s.c.HGetAll(ctx, s.k.user(id)).Result()
-	if err != nil {
-		return nil, unavailable(op, err)
-	}
-	if len(h) == 0 {
-		return nil, notFound(op)
-	}
-	return decodeUser(op, h)
+	return bounded(s, ctx, op, func(ctx context.Context) (*store.User, error) {
+		if id == "" {
+			return nil, notFound(op)
+		}
+		h, err := s.c.HGetAll(ctx, s.k.user(id)).Result()
+		if err != nil {
+			return nil, unavailable(op, err)
+		}
+		if len(h) == 0 {
+			return nil, notFound(op)
+		}
+		return decodeUser(op, h)
+	})
 }
 
 // UserByUsername implements [store.UserStore].
 func (s *Store) UserByUsername(ctx context.Context, username string) (*store.User, error) {
 	const op = "user by username"
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
-	name, err := store.CanonicalUsername(username)
-	if err != nil {
-		return nil, notFound(op)
-	}
-	res, err := s.run(ctx, userByNameScript, []string{s.k.username(name)}, s.k.userKeyPrefix())
-	if err != nil {
-		return nil, unavailable(op, err)
-	}
-	if res == nil {
-		return nil, notFound(op)
-	}
-	return decodeUserReply(op, res)
+	return bounded(s, ctx, op, func(ctx context.Context) (*store.User, error) {
+		name, err := store.CanonicalUsername(username)
+		if err != nil {
+			return nil, notFound(op)
+		}
+		res, err := s.run(ctx, userByNameScript, []string{s.k.username(name)}, s.k.userKeyPrefix())
+		if err != nil {
+			return nil, unavailable(op, err)
+		}
+		if res == nil {
+			return nil, notFound(op)
+		}
+		return decodeUserReply(op, res)
+	})
 }
 
 // UpdateUser implements [store.UserStore].
 func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate) (*store.User, error) {
 	const op = "update user"
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
 	if id == "" {
 		return nil, notFound(op)
 	}
-	args := []any{"ua", encTime(s.now())}
+	var set []any
 	if upd.PasswordHash != nil {
-		args = append(args, "ph", *upd.PasswordHash)
+		set = append(set, "ph", *upd.PasswordHash)
 	}
 	if upd.Email != nil {
-		args = append(args, "em", *upd.Email)
+		set = append(set, "em", *upd.Email)
 	}
 	if upd.Roles != nil {
 		roles, err := json.Marshal(upd.Roles)
 		if err != nil {
 			return nil, invalid(op, "roles cannot be encoded")
 		}
-		args = append(args, "ro", string(roles))
+		set = append(set, "ro", string(roles))
 	}
-	res, err := s.run(ctx, updateUserScript, []string{s.k.user(id)}, args...)
-	if err != nil {
-		return nil, unavailable(op, err)
-	}
-	if res == nil {
-		return nil, notFound(op)
-	}
-	return decodeUserReply(op, res)
+	return bounded(s, ctx, op, func(ctx context.Context) (*store.User, error) {
+		args := append([]any{"ua", encTime(s.now())}, set...)
+		res, err := s.run(ctx, updateUserScript, []string{s.k.user(id)}, args...)
+		if err != nil {
+			return nil, unavailable(op, err)
+		}
+		if res == nil {
+			return nil, notFound(op)
+		}
+		return decodeUserReply(op, res)
+	})
 }
 
 // ListUsers implements [store.UserStore]. The cursor is the last ID of the
@@ -147,57 +143,56 @@ func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*sto
 		}
 		from = "(" + strings.ToLower(cursor)
 	}
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return nil, "", err
+	type page struct {
+		users []*store.User
+		next  string
 	}
-	defer cancel()
-	res, err := s.run(ctx, listUsersScript, []string{s.k.userIDs}, from, limit+1, s.k.userKeyPrefix())
-	if err != nil {
-		return nil, "", unavailable(op, err)
-	}
-	rows, ok := res.([]any)
-	if !ok && res != nil {
-		return nil, "", unavailable(op, errBadReply)
-	}
-	users := make([]*store.User, 0, min(len(rows), limit))
-	for _, r := range rows {
-		if len(users) == limit {
-			break
-		}
-		u, err := decodeUserReply(op, r)
+	p, err := bounded(s, ctx, op, func(ctx context.Context) (page, error) {
+		res, err := s.run(ctx, listUsersScript, []string{s.k.userIDs}, from, limit+1, s.k.userKeyPrefix())
 		if err != nil {
-			return nil, "", err
+			return page{}, unavailable(op, err)
 		}
-		users = append(users, u)
-	}
-	next := ""
-	if len(rows) > limit {
-		next = enc(users[len(users)-1].ID)
-	}
-	return users, next, nil
+		rows, ok := res.([]any)
+		if !ok && res != nil {
+			return page{}, unavailable(op, errBadReply)
+		}
+		users := make([]*store.User, 0, min(len(rows), limit))
+		for _, r := range rows {
+			if len(users) == limit {
+				break
+			}
+			u, err := decodeUserReply(op, r)
+			if err != nil {
+				return page{}, err
+			}
+			users = append(users, u)
+		}
+		next := ""
+		if len(rows) > limit {
+			next = enc(users[len(users)-1].ID)
+		}
+		return page{users, next}, nil
+	})
+	return p.users, p.next, err
 }
 
 // DeleteUser implements [store.UserStore]. The user's sessions and
 // revocations stay; callers end them first.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	const op = "delete user"
-	ctx, cancel, err := s.op(ctx, op)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	if id == "" {
-		return notFound(op)
-	}
-	res, err := s.run(ctx, deleteUserScript, []string{s.k.user(id), s.k.userIDs}, enc(id))
-	if err != nil {
-		return unavailable(op, err)
-	}
-	if res != int64(1) {
-		return notFound(op)
-	}
-	return nil
+	return boundedErr(s, ctx, op, func(ctx context.Context) error {
+		if id == "" {
+			return notFound(op)
+		}
+		res, err := s.run(ctx, deleteUserScript, []string{s.k.user(id), s.k.userIDs}, enc(id))
+		if err != nil {
+			return unavailable(op, err)
+		}
+		if res != int64(1) {
+			return notFound(op)
+		}
+		return nil
+	})
 }
 
 // decodeUserReply decodes an HGETALL reply ([]any of field, value).

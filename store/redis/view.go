@@ -167,15 +167,28 @@ func (v *view) subscription(ctx context.Context) (healthy bool) {
 		v.psMu.Unlock()
 		return false
 	}
+	// No channel yet, so no connection: stop never waits on a dial.
 	var ps *goredis.PubSub
 	if v.s.sharded {
-		ps = v.s.c.SSubscribe(ctx, v.s.k.channel)
+		ps = v.s.c.SSubscribe(ctx)
 	} else {
-		ps = v.s.c.Subscribe(ctx, v.s.k.channel)
+		ps = v.s.c.Subscribe(ctx)
 	}
 	v.ps = ps
 	v.psMu.Unlock()
 	defer func() { _ = ps.Close() }()
+
+	sctx, cancel := context.WithTimeout(ctx, v.s.cfg.timeout)
+	var err error
+	if v.s.sharded {
+		err = ps.SSubscribe(sctx, v.s.k.channel)
+	} else {
+		err = ps.Subscribe(sctx, v.s.k.channel)
+	}
+	cancel()
+	if err != nil {
+		return false
+	}
 
 	synced := false
 	for {
