@@ -33,8 +33,9 @@ const (
 // DefaultRoles are the roles of a newly registered user.
 var defaultRoles = []string{"user"}
 
-// secret is a string that never prints or logs (slog's LogValuer,
-// fmt's Stringer and GoStringer all redact it).
+// secret is a string that never prints or logs: slog's LogValuer, fmt's
+// Stringer and GoStringer and encoding/json's Marshaler all redact it (it
+// still decodes from JSON as a plain string).
 type secret string
 
 const redacted = "[REDACTED]"
@@ -42,6 +43,9 @@ const redacted = "[REDACTED]"
 func (secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 func (secret) String() string       { return redacted }
 func (secret) GoString() string     { return redacted }
+func (secret) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + redacted + `"`), nil
+}
 
 // UserInfo is the JSON form of a user in responses.
 type UserInfo struct {
