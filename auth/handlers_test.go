@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/token"
 )

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/memory"
 	"github.com/gatekeep/gatekeep/token"
