@@ -51,7 +51,8 @@ type view struct {
 	ps   *goredis.PubSub
 	done bool
 
-	syncs atomic.Int64 // completed rebuilds, for tests
+	syncs  atomic.Int64 // completed rebuilds, for tests
+	synced atomic.Bool  // subscribed and rebuilt: pings are worth sending
 }
 
 func newView(s *Store) *view {
@@ -176,7 +177,7 @@ func (v *view) subscription(ctx context.Context) (healthy bool) {
 	}
 	v.ps = ps
 	v.psMu.Unlock()
-	defer func() { _ = ps.Close() }()
+	defer func() { v.synced.Store(false); _ = ps.Close() }()
 
 	sctx, cancel := context.WithTimeout(ctx, v.s.cfg.timeout)
 	var err error
@@ -203,10 +204,12 @@ func (v *view) subscription(ctx context.Context) (healthy bool) {
 			}
 			v.distrust()
 			synced = false
+			v.synced.Store(false)
 			if err := v.rebuild(ctx); err != nil {
 				return healthy
 			}
 			synced, healthy = true, true
+			v.synced.Store(true)
 			v.syncs.Add(1)
 		case *goredis.Message:
 			v.apply(m.Payload, synced)
@@ -323,10 +326,14 @@ func (v *view) pingLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		sent := time.Since(v.base).Nanoseconds()
-		pctx, cancel := context.WithTimeout(ctx, v.s.cfg.timeout)
-		_ = v.s.c.Do(pctx, v.s.pubCmd, v.s.k.channel, "p "+v.inst+" "+strconv.FormatInt(sent, 10)).Err()
-		cancel()
+		// Without a live subscription a ping proves nothing; skipping it
+		// also keeps a dead Redis from being dialled 20 times a second.
+		if v.synced.Load() {
+			sent := time.Since(v.base).Nanoseconds()
+			pctx, cancel := context.WithTimeout(ctx, v.s.cfg.timeout)
+			_ = v.s.c.Do(pctx, v.s.pubCmd, v.s.k.channel, "p "+v.inst+" "+strconv.FormatInt(sent, 10)).Err()
+			cancel()
+		}
 		if time.Since(lastSweep) >= time.Second {
 			v.sweep()
 			lastSweep = time.Now()
