@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,5 +274,66 @@ func assertBounded(t *testing.T, s *redisstore.Store, bound time.Duration) {
 		if took > bound {
 			t.Errorf("%s: took %v, want at most %v", op.name, took, bound)
 		}
+	}
+}
+
+func TestExtremeTimes(t *testing.T) {
+	c := needRedis(t)
+	s := newStore(t, c)
+	ctx := t.Context()
+	farFuture := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) // past int64 nanoseconds
+	must(t, s.Revoke(ctx, "forever", farFuture))
+	must(t, s.RevokeUserBefore(ctx, "u-zero", time.Time{}, farFuture))
+	must(t, s.RevokeUserBefore(ctx, "u-far", farFuture, farFuture))
+	rows := []struct {
+		name string
+		c    store.Check
+		want bool
+	}{
+		{"far-future until keeps a revocation", store.Check{TokenID: "forever"}, true},
+		{"zero before revokes nothing issued now", store.Check{TokenID: "t", UserID: "u-zero", IssuedAt: time.Now()}, false},
+		{"far-future before revokes what is issued now", store.Check{TokenID: "t", UserID: "u-far", IssuedAt: time.Now()}, true},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			if got := isRevoked(t, s, r.c); got != r.want {
+				t.Errorf("IsRevoked(%+v) = %v, want %v", r.c, got, r.want)
+			}
+		})
+	}
+	must(t, s.CreateSession(ctx, &store.Session{ID: "s-far", UserID: "u", IdleExpiresAt: farFuture, ExpiresAt: farFuture}))
+	if _, err := s.Session(ctx, "s-far"); err != nil {
+		t.Errorf("a session ending in the year 3000 is gone: %v", err)
+	}
+}
+
+// TestClockDecidesExpiry: reads judge expiry by the store's clock, not only
+// by Redis's TTL, so a clock ahead of Redis never serves an ended record.
+func TestClockDecidesExpiry(t *testing.T) {
+	c := needRedis(t)
+	var offset atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	s := newStore(t, c, redisstore.WithClock(clock), redisstore.WithoutLocalView())
+	ctx := t.Context()
+	end := time.Now().Add(time.Hour)
+	must(t, s.CreateSession(ctx, &store.Session{ID: "s1", UserID: "u1", IdleExpiresAt: end, ExpiresAt: end}))
+	must(t, s.Revoke(ctx, "jti", end))
+	_, _, err := s.Incr(ctx, "k", time.Hour)
+	must(t, err)
+
+	offset.Store(int64(2 * time.Hour))
+	if _, err := s.Session(ctx, "s1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Session past its end by the store's clock: got %v, want ErrNotFound", err)
+	}
+	if isRevoked(t, s, store.Check{TokenID: "jti"}) {
+		t.Errorf("a revocation past its until by the store's clock still counts")
+	}
+	if n, _, err := s.Count(ctx, "k"); err != nil || n != 0 {
+		t.Errorf("Count of a window past its end = %d, %v; want 0", n, err)
+	}
+	u := &store.User{ID: "u1", Username: "carol"}
+	must(t, s.CreateUser(ctx, u))
+	if d := time.Until(u.CreatedAt); d < time.Hour {
+		t.Errorf("CreatedAt %v does not come from the store's clock", u.CreatedAt)
 	}
 }

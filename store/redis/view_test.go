@@ -204,3 +204,39 @@ func TestViewDropsExpiredEntries(t *testing.T) {
 		t.Errorf("view holds %d entries after sweep, want 1: memory must hold live revocations only", n)
 	}
 }
+
+// TestViewDistrustsItselfWhenPingsStall: the subscription stays connected
+// but nothing published comes back (CLIENT PAUSE WRITE holds every PUBLISH
+// and script). The view must stop answering within its max lag and ask
+// Redis, whose reads still work, then trust itself again. A Redis of its
+// own, so the pause stalls nobody else.
+func TestViewDistrustsItselfWhenPingsStall(t *testing.T) {
+	srv := startServer(t, "")
+	c := goredis.NewClient(&goredis.Options{Addr: srv.addr(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = c.Close() })
+	const lag = 150 * time.Millisecond
+	s, err := redisstore.New(c, redisstore.WithViewPingInterval(20*time.Millisecond), redisstore.WithViewMaxLag(lag),
+		redisstore.WithTimeout(time.Second))
+	must(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	eventually(t, 3*time.Second, s.ViewTrusted, "view never trusted")
+	must(t, s.Revoke(t.Context(), "jti-p", time.Now().Add(time.Hour)))
+
+	admin := goredis.NewClient(&goredis.Options{Addr: srv.addr()})
+	t.Cleanup(func() { _ = admin.Close() })
+	paused := time.Now()
+	must(t, admin.Do(t.Context(), "CLIENT", "PAUSE", "1000", "WRITE").Err())
+	eventually(t, time.Second, func() bool { return !s.ViewTrusted() }, "view still trusted with its pings stalled")
+	if took := time.Since(paused); took > lag+100*time.Millisecond {
+		t.Errorf("view trusted for %v after its pings stalled, max lag is %v", took, lag)
+	}
+	falls := s.Fallbacks()
+	if !isRevoked(t, s, store.Check{TokenID: "jti-p"}) || isRevoked(t, s, store.Check{TokenID: "other"}) {
+		t.Errorf("answers from Redis wrong while the view is untrusted")
+	}
+	if s.Fallbacks() == falls {
+		t.Errorf("an untrusted view answered without asking Redis")
+	}
+	must(t, admin.Do(t.Context(), "CLIENT", "UNPAUSE").Err())
+	eventually(t, 2*time.Second, s.ViewTrusted, "view not trusted again after the pause")
+}
