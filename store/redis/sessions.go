@@ -29,6 +29,9 @@ func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
 	in := *sess // a call abandoned at its timeout must not read the caller's struct
 	return boundedErr(s, ctx, op, func(ctx context.Context) error {
 		sess := &in
+		if sess.IdleExpiresAt.IsZero() || sess.IdleExpiresAt.After(sess.ExpiresAt) {
+			sess.IdleExpiresAt = sess.ExpiresAt // as the contract says
+		}
 		now := s.now()
 		e := enc(sess.ID)
 		_, err := s.run(ctx, indexSessionScript, []string{s.k.userSessions(sess.UserID)},

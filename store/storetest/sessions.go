@@ -145,6 +145,23 @@ func sessionClauses() []clause {
 			},
 		},
 		{
+			name: "CreateSession/IdleDefaultsToAbsolute",
+			text: "A zero IdleExpiresAt, or one after ExpiresAt, is stored as ExpiresAt",
+			run: func(t *ct, s store.Store) {
+				zero := newSession("s1", "u1", now())
+				zero.IdleExpiresAt = time.Time{}
+				late := newSession("s2", "u1", now())
+				late.IdleExpiresAt = late.ExpiresAt.Add(time.Hour)
+				for _, in := range []*store.Session{zero, late} {
+					createSession(t, s, in)
+					got := getSession(t, s, in.ID)
+					if !sameTime(got.IdleExpiresAt, in.ExpiresAt) {
+						t.Errorf("Session(%q).IdleExpiresAt = %v, want ExpiresAt %v", in.ID, got.IdleExpiresAt, in.ExpiresAt)
+					}
+				}
+			},
+		},
+		{
 			name: "Session/NotFound",
 			text: "Session, RotateSession and DeleteSession return ErrNotFound for a missing session",
 			run: func(t *ct, s store.Store) {
