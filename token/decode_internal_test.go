@@ -3,6 +3,8 @@ package token
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -27,6 +29,35 @@ func FuzzDecodeSeg(f *testing.F) {
 		}
 		if err == nil && !bytes.Equal(got, want) {
 			t.Fatalf("%q: ours %x, stdlib %x", s, got, want)
+		}
+	})
+}
+
+// FuzzDecodeClaims holds the hand-written claims decoder to encoding/json:
+// whenever it answers, its result is exactly what json.Unmarshal gives
+// (which must then succeed).
+func FuzzDecodeClaims(f *testing.F) {
+	for _, s := range []string{
+		`{"iss":"gatekeep","sub":"u1","aud":"gatekeep","exp":1767323945,"iat":1767323045,"jti":"j","sid":"s","roles":["a","b","c"]}`,
+		`{"aud":["x","gatekeep"],"exp":-5,"nbf":0,"preferred_username":"al\u00efce","x":{"y":[1,2.5e3,true,null,{}]}}`,
+		` { } `, `{"exp":1.5}`, `{"exp":01}`, `{"EXP":1}`, `{"exp":1,"exp":2}`, `{"sub":"\u0061"}`,
+		`{"roles":[]}`, `{"roles":null}`, `{"aud":""}`, `{"aud":[]}`, `{"aud":["",1]}`, `{"x":"\ud800"}`,
+		`{"x":-}`, `{"x":1.}`, `{"x":1e}`, `{"x":"a` + "\x01" + `"}`, `{"sub":"` + "\xff" + `"}`, `null`, `[]`, `{"a":1}x`,
+		`{"ſub":"x"}`, `{"roles":["a",]}`, `{"a":[1,]}`, `{,}`, `{"exp":12345678901234567}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast inClaims
+		if !decodeClaims(b, &fast) {
+			return
+		}
+		var ref inClaims
+		if err := json.Unmarshal(b, &ref); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json: %v", b, err)
+		}
+		if !reflect.DeepEqual(fast, ref) {
+			t.Fatalf("%q:\nfast %#v\njson %#v", b, fast, ref)
 		}
 	})
 }

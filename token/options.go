@@ -35,6 +35,8 @@ type config struct {
 	leeway   time.Duration
 	clock    func() time.Time
 	maxSize  int
+	cache    *Cache
+	noFast   bool // tests only: every token takes the general path
 	errs     []error
 }
 
@@ -111,6 +113,21 @@ func WithMaxSize(n int) Option {
 			c.errs = append(c.errs, fmt.Errorf("%w: max size %d below 64 bytes", ErrInvalidConfig, n))
 		}
 		c.maxSize = n
+	}
+}
+
+// WithCache makes a Verifier remember the tokens it verified in c and
+// answer a later verification of the same token string from it, after the
+// checks listed on [Cache] (type, exp/nbf/iat against the clock, key still
+// in the set). Default: no cache for a bare Verifier; the auth middleware
+// adds one. Leave it off when tokens are rarely presented twice. A cache
+// serves one verifier only; a Signer ignores this option.
+func WithCache(c *Cache) Option {
+	return func(cfg *config) {
+		if c == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("%w: nil cache", ErrInvalidConfig))
+		}
+		cfg.cache = c
 	}
 }
 

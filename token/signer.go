@@ -3,7 +3,6 @@ package token
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -85,7 +84,7 @@ func (s *JWTSigner) Sign(typ Type, claims *Claims) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	hdr, err := json.Marshal(header{Alg: string(k.alg), Kid: k.kid, Typ: string(typ)})
+	hdr, err := encodeHeader(k.alg, k.kid, typ)
 	if err != nil {
 		return "", fmt.Errorf("%w: cannot encode header", ErrInvalidKey)
 	}

@@ -16,6 +16,7 @@ import (
 type JWTVerifier struct {
 	keys KeySource
 	cfg  config
+	hdrs *fastHeaders
 }
 
 var _ Verifier = (*JWTVerifier)(nil)
@@ -23,7 +24,7 @@ var _ Verifier = (*JWTVerifier)(nil)
 // NewVerifier returns a Verifier over keys: a [*KeySet] (its Public() view
 // for a resource server) or a remote source from [NewRemoteKeySource].
 // Options: [WithIssuer], [WithAudience], [WithLeeway], [WithClock],
-// [WithMaxSize].
+// [WithMaxSize], [WithCache] (no cache unless given).
 func NewVerifier(keys KeySource, opts ...Option) (*JWTVerifier, error) {
 	if keys == nil {
 		return nil, fmt.Errorf("%w: nil key source", ErrInvalidConfig)
@@ -35,8 +36,33 @@ func NewVerifier(keys KeySource, opts ...Option) (*JWTVerifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &JWTVerifier{keys: keys, cfg: cfg}, nil
+	v := &JWTVerifier{keys: keys, cfg: cfg, hdrs: new(fastHeaders)}
+	if cfg.cache != nil {
+		if err := cfg.cache.bind(v); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
 }
+
+// Cached returns a verifier with v's keys and options that remembers
+// verified tokens in c (see [Cache]); v itself is unchanged. It lets
+// middleware add a cache to a verifier it was handed. c must not serve
+// another verifier.
+func (v *JWTVerifier) Cached(c *Cache) (*JWTVerifier, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil cache", ErrInvalidConfig)
+	}
+	nv := &JWTVerifier{keys: v.keys, cfg: v.cfg, hdrs: v.hdrs}
+	nv.cfg.cache = c
+	if err := c.bind(nv); err != nil {
+		return nil, err
+	}
+	return nv, nil
+}
+
+// Cache returns the verifier's cache, or nil when it has none.
+func (v *JWTVerifier) Cache() *Cache { return v.cfg.cache }
 
 // Verify implements [Verifier]. Checks, in order: size (before any
 // decoding), three non-empty segments of strict unpadded base64url, header
@@ -45,6 +71,12 @@ func NewVerifier(keys KeySource, opts ...Option) (*JWTVerifier, error) {
 // nbf and iat not in the future (each with the leeway), iss and aud when
 // configured. jku, x5u, jwk and x5c headers are never read. Claims.Extra is
 // left nil; use [VerifyInto] to read application claims.
+//
+// With a [Cache], a token verified before is answered from it after the
+// type, time and key checks described there. Claims returned by a verifier
+// with a cache may share their Audience and Roles arrays with the cache and
+// other callers: never write to their elements (appending, or assigning
+// any field of the returned Claims, is safe).
 func (v *JWTVerifier) Verify(ctx context.Context, typ Type, tok string) (*Claims, error) {
 	return v.verify(ctx, typ, tok, nil)
 }
@@ -52,12 +84,47 @@ func (v *JWTVerifier) Verify(ctx context.Context, typ Type, tok string) (*Claims
 // VerifyInto verifies tok as [JWTVerifier.Verify] does and, on success, also
 // decodes the payload into extra (the application's own claims struct; the
 // registered claims are available in the returned Claims, and extra also
-// sees them if it declares fields for them).
+// sees them if it declares fields for them). *extra is set to the decoded
+// value (fields the token lacks are zero) only when verification succeeds,
+// and left untouched otherwise. With a cache, a hit copies the value
+// decoded on the first verification: reference-typed fields (slices, maps,
+// pointers) are then shared, and must be treated as read-only.
 func VerifyInto[T any](ctx context.Context, v *JWTVerifier, typ Type, tok string, extra *T) (*Claims, error) {
 	if extra == nil {
 		return nil, fmt.Errorf("%w: nil extra", ErrInvalidConfig)
 	}
-	return v.verify(ctx, typ, tok, extra)
+	return v.verify(ctx, typ, tok, extraOf[T]{extra})
+}
+
+// extraCodec decodes application claims for VerifyInto.
+type extraCodec interface {
+	// decode decodes payload into a new value, stores it in the caller's
+	// destination and returns it for the cache.
+	decode(payload []byte) (any, error)
+	// load copies a cached value into the destination; false when it is
+	// not of the destination's type.
+	load(cached any) bool
+}
+
+// extraOf is a single pointer, so boxing it in an interface does not
+// allocate.
+type extraOf[T any] struct{ dst *T }
+
+func (x extraOf[T]) decode(payload []byte) (any, error) {
+	p := new(T)
+	if err := json.Unmarshal(payload, p); err != nil {
+		return nil, err
+	}
+	*x.dst = *p
+	return p, nil
+}
+
+func (x extraOf[T]) load(cached any) bool {
+	p, ok := cached.(*T)
+	if ok {
+		*x.dst = *p
+	}
+	return ok
 }
 
 // scratch holds decode buffers reused across verifications.
@@ -128,35 +195,154 @@ type inHeader struct {
 	// jku, x5u, jwk and x5c are deliberately not fields: never followed.
 }
 
-func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra any) (*Claims, error) {
+func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra extraCodec) (*Claims, error) {
+	c := v.cfg.cache
+	if c == nil {
+		var in inClaims
+		cl, _, _, err := v.verifyFull(ctx, typ, tok, extra, &in)
+		return cl, err
+	}
+	h := c.hash(tok)
+	if e := c.get(h, tok); e != nil {
+		if cl, ok := v.fromCache(ctx, typ, e, extra); ok {
+			return cl, nil
+		}
+	}
+	c.misses.Add(1)
+	var in inClaims
+	cl, key, xv, err := v.verifyFull(ctx, typ, tok, extra, &in)
+	if err != nil {
+		return nil, err // failures are never cached
+	}
+	c.put(newCacheEntry(h, tok, key, typ, &in, cl, xv), v.unusable)
+	return cl, nil
+}
+
+// fromCache serves a hit, or reports false to send the token down the full
+// path (which gives the precise error when the token is no longer good).
+func (v *JWTVerifier) fromCache(ctx context.Context, typ Type, e *cacheEntry, extra extraCodec) (*Claims, bool) {
+	if e.typ != typ {
+		return nil, false
+	}
+	if err := v.timesValid(v.cfg.clock(), e.exp, e.nbf, e.iat); err != nil {
+		v.cfg.cache.drop(e)
+		return nil, false
+	}
+	if k, err := v.keys.LookupKey(ctx, e.key.kid); err != nil || k != e.key {
+		// The key left the set, or another took its kid: every entry it
+		// verified goes the same way as it is met.
+		v.cfg.cache.drop(e)
+		return nil, false
+	}
+	if extra != nil && !extra.load(e.extra) {
+		return nil, false
+	}
+	cl := new(Claims)
+	*cl = e.claims
+	return cl, true
+}
+
+// unusable reports whether an entry can no longer be served at any time
+// the clock may now show (for eviction; hits check everything).
+func (v *JWTVerifier) unusable(e *cacheEntry) bool {
+	return !v.cfg.clock().Before(time.Unix(e.exp, 0).Add(v.cfg.leeway))
+}
+
+// verifyFull is the whole verification. It returns the claims, the key
+// that verified them, the application claims decoded by extra (if any),
+// and leaves the registered claims as read in in.
+func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extra extraCodec, in *inClaims) (*Claims, *Key, any, error) {
 	// Size first, before touching the content.
 	if len(tok) > v.cfg.maxSize {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, v.cfg.maxSize)
+		return nil, nil, nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, v.cfg.maxSize)
 	}
 	if err := checkType(typ); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	d1 := strings.IndexByte(tok, '.')
 	if d1 < 0 {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
 	d2 := strings.IndexByte(tok[d1+1:], '.')
 	if d2 < 0 {
-		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
 	d2 += d1 + 1
 	if strings.IndexByte(tok[d2+1:], '.') >= 0 {
 		// 4 segments is nothing; 5 is JWE, which we never accept.
-		return nil, fmt.Errorf("%w: too many segments (JWE or garbage)", ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("%w: too many segments (JWE or garbage)", ErrMalformed)
 	}
 	hSeg, pSeg, sSeg := tok[:d1], tok[d1+1:d2], tok[d2+1:]
 	if hSeg == "" || pSeg == "" {
-		return nil, fmt.Errorf("%w: empty segment", ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("%w: empty segment", ErrMalformed)
 	}
 
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 
+	// A header byte for byte the one our Signer writes for this key and
+	// typ needs no decoding; anything else takes the strict general path.
+	key := v.fastHeader(ctx, hSeg, typ)
+	if key == nil {
+		var err error
+		if key, err = v.header(ctx, sc, hSeg, typ); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+
+	// Strict base64url on every segment, but no JSON read from the
+	// payload until the signature holds.
+	var err error
+	sc.payload, err = decodeSeg(sc.payload, pSeg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
+	}
+	if sSeg == "" {
+		return nil, nil, nil, fmt.Errorf("%w: no signature", ErrSignature)
+	}
+	sc.sig, err = decodeSeg(sc.sig, sSeg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: signature is not base64url", ErrMalformed)
+	}
+	if err := key.verifySig(tok[:d2], sc.sig); err != nil {
+		return nil, nil, nil, err
+	}
+
+	// Signed by a configured key: now read the claims, straight into the
+	// typed struct when the payload is in the subset decodeClaims handles
+	// exactly as encoding/json would, through encoding/json otherwise.
+	if v.cfg.noFast || !decodeClaims(sc.payload, in) {
+		var gen inClaims // its own variable: in stays on the caller's stack
+		err := json.Unmarshal(sc.payload, &gen)
+		*in = gen
+		if err != nil {
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				return nil, nil, nil, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
+			}
+			return nil, nil, nil, fmt.Errorf("%w: a claim has the wrong type", ErrInvalidClaims)
+		}
+	}
+	if err := v.checkClaims(in); err != nil {
+		return nil, nil, nil, err
+	}
+	c := &Claims{
+		Issuer: in.Iss, Subject: in.Sub, Audience: []string(in.Aud),
+		ExpiresAt: in.Exp.time(), NotBefore: in.Nbf.time(), IssuedAt: in.Iat.time(),
+		ID: in.Jti, SessionID: in.Sid, Roles: in.Roles,
+	}
+	var x any
+	if extra != nil {
+		if x, err = extra.decode(sc.payload); err != nil {
+			return nil, nil, nil, fmt.Errorf("%w: application claims do not decode", ErrInvalidClaims)
+		}
+	}
+	return c, key, x, nil
+}
+
+// header decodes and checks the header on the general path and returns the
+// key it names.
+func (v *JWTVerifier) header(ctx context.Context, sc *scratch, hSeg string, typ Type) (*Key, error) {
 	var err error
 	sc.hdr, err = decodeSeg(sc.hdr, hSeg)
 	if err != nil {
@@ -186,63 +372,18 @@ func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra an
 		// none in any casing, HS384 for HS256, HS256 for an RSA key...
 		return nil, fmt.Errorf("%w: %q for a %s key", ErrAlgorithm, clip(h.Alg), key.alg)
 	}
-
-	// Strict base64url on every segment, but no JSON read from the
-	// payload until the signature holds.
-	sc.payload, err = decodeSeg(sc.payload, pSeg)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
+	if h.Typ == string(typ) {
+		v.learnHeader(hSeg, sc.hdr, key, typ)
 	}
-	if sSeg == "" {
-		return nil, fmt.Errorf("%w: no signature", ErrSignature)
-	}
-	sc.sig, err = decodeSeg(sc.sig, sSeg)
-	if err != nil {
-		return nil, fmt.Errorf("%w: signature is not base64url", ErrMalformed)
-	}
-	if err := key.verifySig(tok[:d2], sc.sig); err != nil {
-		return nil, err
-	}
-
-	// Signed by a configured key: now read the claims.
-	var in inClaims
-	if err := json.Unmarshal(sc.payload, &in); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
-		}
-		return nil, fmt.Errorf("%w: a claim has the wrong type", ErrInvalidClaims)
-	}
-	if err := v.checkClaims(&in); err != nil {
-		return nil, err
-	}
-	c := &Claims{
-		Issuer: in.Iss, Subject: in.Sub, Audience: []string(in.Aud),
-		ExpiresAt: in.Exp.time(), NotBefore: in.Nbf.time(), IssuedAt: in.Iat.time(),
-		ID: in.Jti, SessionID: in.Sid, Roles: in.Roles,
-	}
-	if extra != nil {
-		if err := json.Unmarshal(sc.payload, extra); err != nil {
-			return nil, fmt.Errorf("%w: application claims do not decode", ErrInvalidClaims)
-		}
-	}
-	return c, nil
+	return key, nil
 }
 
 func (v *JWTVerifier) checkClaims(in *inClaims) error {
 	if !in.Exp.present {
 		return fmt.Errorf("%w: exp is required", ErrInvalidClaims)
 	}
-	now, lw := v.cfg.clock(), v.cfg.leeway
-	// RFC 7519 §4.1.4: valid only while now is before exp.
-	if !now.Before(time.Unix(in.Exp.sec, 0).Add(lw)) {
-		return ErrExpired
-	}
-	if in.Nbf.present && now.Add(lw).Before(time.Unix(in.Nbf.sec, 0)) {
-		return fmt.Errorf("%w: nbf in the future", ErrNotYetValid)
-	}
-	if in.Iat.present && now.Add(lw).Before(time.Unix(in.Iat.sec, 0)) {
-		return fmt.Errorf("%w: iat in the future", ErrNotYetValid)
+	if err := v.timesValid(v.cfg.clock(), in.Exp.sec, in.Nbf, in.Iat); err != nil {
+		return err
 	}
 	if v.cfg.issuer != "" && in.Iss != v.cfg.issuer {
 		return ErrIssuer

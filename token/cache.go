@@ -1,0 +1,250 @@
+package token
+
+import (
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultCacheCapacity is the number of verified tokens a [Cache] keeps when
+// [NewCache] is given 0. An entry costs about 1 KiB with a typical access
+// token (the token string, its claims and bookkeeping; see the package
+// tests, which measure it), so the default bounds the cache near 32 MiB.
+const DefaultCacheCapacity = 32 << 10
+
+// Cache remembers tokens that passed full verification, so that a later
+// verification of the same token string skips the signature and JSON work.
+// Give it to one verifier with [WithCache] or [JWTVerifier.Cached].
+//
+// It changes nothing about what is accepted:
+//   - it is keyed by the exact token string (compared in full, never by
+//     hash alone), and only tokens that passed every check enter it;
+//     failures are never cached;
+//   - on every hit the expected type must equal the one the token was
+//     verified for, and exp, nbf and iat are checked again against the
+//     verifier's clock with its leeway, so an entry is never served past
+//     the token's exp (plus the leeway a fresh verification would allow);
+//   - on every hit the key the token was verified with must still be the
+//     one its key source returns for its kid: a key removed from a
+//     [KeySet] (or replaced under the same kid) invalidates every entry it
+//     verified, in O(1) per hit;
+//   - revocation is not the cache's business: callers (the auth
+//     middleware) run their revocation checks on every request, hit or
+//     miss.
+//
+// Memory is bounded by the capacity. The cache is split into shards by a
+// keyed hash of the token; a hit takes one shard's read lock and sets a
+// reference bit, so hits on different shards never contend and hits on one
+// shard share the lock. Each shard evicts by CLOCK (second chance): a hit
+// only sets a bit (no list to reorder, so no write lock on the hit path as
+// LRU would need), and an insertion sweeps the hand past recently used
+// entries, taking expired and invalidated ones first; amortised O(1).
+//
+// A Cache is safe for concurrent use.
+type Cache struct {
+	seed     maphash.Seed
+	shards   []cacheShard
+	mask     uint64
+	perShard int
+	owner    atomic.Pointer[JWTVerifier]
+	misses   atomic.Uint64
+	inserts  atomic.Uint64
+	evicts   atomic.Uint64
+}
+
+type cacheShard struct {
+	mu   sync.RWMutex
+	m    map[uint64]*cacheEntry
+	ring []*cacheEntry // CLOCK slots; an entry not in m is free
+	hand int
+	_    [64]byte // keep neighbouring shards' locks off one cache line
+}
+
+// cacheEntry is immutable once published, except ref.
+type cacheEntry struct {
+	tok    string
+	hash   uint64
+	key    *Key
+	typ    Type
+	exp    int64 // seconds; always present
+	nbf    numericDate
+	iat    numericDate
+	claims Claims
+	extra  any // *T of the VerifyInto call that inserted it, or nil
+	ref    atomic.Bool
+	slot   int // index in its shard's ring; guarded by the shard's mu
+}
+
+// CacheStats describes a Cache at one moment.
+type CacheStats struct {
+	// Entries is the number of tokens held; Capacity its bound.
+	Entries, Capacity int
+	// Misses counts verifications that did not find a usable entry;
+	// Inserts the tokens added; Evictions the entries pushed out to make
+	// room (expired and invalidated ones included).
+	Misses, Inserts, Evictions uint64
+}
+
+// NewCache returns a cache holding at most capacity verified tokens; 0
+// means [DefaultCacheCapacity]. A negative capacity is refused.
+func NewCache(capacity int) (*Cache, error) {
+	if capacity < 0 {
+		return nil, fmt.Errorf("%w: negative cache capacity", ErrInvalidConfig)
+	}
+	if capacity == 0 {
+		capacity = DefaultCacheCapacity
+	}
+	// Up to 64 shards, each of at least 16 entries when there is room:
+	// enough to spread 2–64 cores' hits, few enough that CLOCK sees a
+	// useful history per shard.
+	n := 1
+	for n < 64 && capacity/(n*2) >= 16 {
+		n *= 2
+	}
+	c := &Cache{
+		seed:     maphash.MakeSeed(),
+		shards:   make([]cacheShard, n),
+		mask:     uint64(n - 1),
+		perShard: capacity / n, // total never exceeds capacity
+	}
+	for i := range c.shards {
+		c.shards[i].m = make(map[uint64]*cacheEntry)
+	}
+	return c, nil
+}
+
+// Stats returns the cache's counters and size.
+func (c *Cache) Stats() CacheStats {
+	s := CacheStats{
+		Capacity: c.perShard * len(c.shards),
+		Misses:   c.misses.Load(), Inserts: c.inserts.Load(), Evictions: c.evicts.Load(),
+	}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		s.Entries += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return s
+}
+
+// bind makes v the cache's only verifier: entries depend on v's issuer,
+// audience and key source, so two verifiers must not share one cache.
+func (c *Cache) bind(v *JWTVerifier) error {
+	if !c.owner.CompareAndSwap(nil, v) {
+		return fmt.Errorf("%w: the cache already serves another verifier", ErrInvalidConfig)
+	}
+	return nil
+}
+
+func (c *Cache) shard(h uint64) *cacheShard { return &c.shards[(h>>32)&c.mask] }
+
+// get returns the entry for tok, or nil. The caller checks its validity.
+func (c *Cache) get(h uint64, tok string) *cacheEntry {
+	sh := c.shard(h)
+	sh.mu.RLock()
+	e := sh.m[h]
+	sh.mu.RUnlock()
+	if e == nil || e.tok != tok {
+		return nil
+	}
+	if !e.ref.Load() { // read before write: a hot entry's line stays shared
+		e.ref.Store(true)
+	}
+	return e
+}
+
+// drop removes e if it is still the entry for its hash.
+func (c *Cache) drop(e *cacheEntry) {
+	sh := c.shard(e.hash)
+	sh.mu.Lock()
+	if sh.m[e.hash] == e {
+		delete(sh.m, e.hash)
+	}
+	sh.mu.Unlock()
+}
+
+// put inserts e, replacing any entry with the same hash (the same token
+// verified again, or a colliding one: the exact string decides on lookup).
+// expired reports whether an entry can no longer be served at all.
+func (c *Cache) put(e *cacheEntry, expired func(*cacheEntry) bool) {
+	if c.perShard == 0 {
+		return
+	}
+	sh := c.shard(e.hash)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	c.inserts.Add(1)
+	if old, ok := sh.m[e.hash]; ok {
+		e.slot = old.slot
+		sh.ring[e.slot] = e
+		sh.m[e.hash] = e
+		return
+	}
+	if len(sh.ring) < c.perShard {
+		e.slot = len(sh.ring)
+		sh.ring = append(sh.ring, e)
+		sh.m[e.hash] = e
+		return
+	}
+	// CLOCK: free and dead slots first, then the first entry not used
+	// since the hand last passed. Two turns at most: the first clears
+	// every bit.
+	for range 2 * len(sh.ring) {
+		i := sh.hand
+		sh.hand++
+		if sh.hand == len(sh.ring) {
+			sh.hand = 0
+		}
+		r := sh.ring[i]
+		live := sh.m[r.hash] == r
+		if live && r.ref.Load() && !expired(r) {
+			r.ref.Store(false)
+			continue
+		}
+		if live {
+			delete(sh.m, r.hash)
+			c.evicts.Add(1)
+		}
+		e.slot = i
+		sh.ring[i] = e
+		sh.m[e.hash] = e
+		return
+	}
+}
+
+func (c *Cache) hash(tok string) uint64 { return maphash.String(c.seed, tok) }
+
+// newCacheEntry copies what an entry needs; slices are capped so that a
+// caller's append never writes into the cached arrays.
+func newCacheEntry(h uint64, tok string, key *Key, typ Type, in *inClaims, cl *Claims, extra any) *cacheEntry {
+	e := &cacheEntry{
+		tok: cloneString(tok), hash: h, key: key, typ: typ,
+		exp: in.Exp.sec, nbf: in.Nbf, iat: in.Iat, claims: *cl, extra: extra,
+	}
+	e.claims.Audience = cl.Audience[:len(cl.Audience):len(cl.Audience)]
+	e.claims.Roles = cl.Roles[:len(cl.Roles):len(cl.Roles)]
+	return e
+}
+
+// cloneString copies s so the cache does not pin a larger buffer s may be
+// part of (a request's header block, say).
+func cloneString(s string) string { return string(append([]byte(nil), s...)) }
+
+// timesValid applies the time rules of a full verification.
+func (v *JWTVerifier) timesValid(now time.Time, exp int64, nbf, iat numericDate) error {
+	lw := v.cfg.leeway
+	// RFC 7519 §4.1.4: valid only while now is before exp.
+	if !now.Before(time.Unix(exp, 0).Add(lw)) {
+		return ErrExpired
+	}
+	if nbf.present && now.Add(lw).Before(time.Unix(nbf.sec, 0)) {
+		return fmt.Errorf("%w: nbf in the future", ErrNotYetValid)
+	}
+	if iat.present && now.Add(lw).Before(time.Unix(iat.sec, 0)) {
+		return fmt.Errorf("%w: iat in the future", ErrNotYetValid)
+	}
+	return nil
+}

@@ -1,0 +1,494 @@
+package token
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+)
+
+// The fast path. Both halves only ever narrow what is done, never what is
+// accepted: a header or payload outside what they recognise takes the
+// general path, and FuzzFastPathAgrees holds the two to the same answers.
+
+// fastHeaders remembers encoded headers exactly as our Signer writes them,
+// each for one key and one typ. Entries are learnt on the general path
+// (after the header was decoded and checked), so the table holds at most
+// one entry per configured key and typ asked for: an attacker cannot grow
+// it. Reads take no lock.
+type fastHeaders struct {
+	mu sync.Mutex // serialises writers
+	m  atomic.Pointer[map[string]fastHeader]
+}
+
+type fastHeader struct {
+	key *Key
+	typ Type
+}
+
+// maxFastHeaders bounds the table; when full it starts over.
+const maxFastHeaders = 64
+
+// encodeHeader is the header our Signer writes.
+func encodeHeader(alg Algorithm, kid string, typ Type) ([]byte, error) {
+	return json.Marshal(header{Alg: string(alg), Kid: kid, Typ: string(typ)})
+}
+
+// fastHeader returns the key for a header segment known byte for byte, or
+// nil to send the token down the general path (which also gives the precise
+// error for a key that has gone).
+func (v *JWTVerifier) fastHeader(ctx context.Context, hSeg string, typ Type) *Key {
+	if v.cfg.noFast {
+		return nil
+	}
+	m := v.hdrs.m.Load()
+	if m == nil {
+		return nil
+	}
+	fh, ok := (*m)[hSeg]
+	if !ok || fh.typ != typ {
+		return nil
+	}
+	k, err := v.keys.LookupKey(ctx, fh.key.kid)
+	if err != nil || k != fh.key {
+		return nil
+	}
+	return k
+}
+
+// learnHeader records hSeg when its decoded form hdr is exactly the header
+// the Signer writes for key and typ. The general path has already checked
+// that header (alg pinned to key, kid, typ, no crit), and strict base64url
+// gives each byte string one spelling, so a later token whose header
+// segment is equal needs none of that work again.
+func (v *JWTVerifier) learnHeader(hSeg string, hdr []byte, key *Key, typ Type) {
+	if v.cfg.noFast || key.kid == "" {
+		return
+	}
+	if m := v.hdrs.m.Load(); m != nil {
+		if fh, ok := (*m)[hSeg]; ok && fh.key == key && fh.typ == typ {
+			return
+		}
+	}
+	want, err := encodeHeader(key.alg, key.kid, typ)
+	if err != nil || !bytes.Equal(want, hdr) {
+		return
+	}
+	h := v.hdrs
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	next := make(map[string]fastHeader)
+	if old := h.m.Load(); old != nil && len(*old) < maxFastHeaders {
+		for s, fh := range *old {
+			next[s] = fh
+		}
+	}
+	next[cloneString(hSeg)] = fastHeader{key: key, typ: typ}
+	h.m.Store(&next)
+}
+
+// decodeClaims decodes a payload straight into in, without reflection,
+// when the payload is in the subset for which the result is certain to be
+// what encoding/json gives for inClaims: a JSON object whose members have
+// ASCII names without escapes, no registered name twice or in another
+// case, registered string claims as strings without escapes, aud a
+// non-empty string or an array of them, roles an array of strings, and
+// exp/nbf/iat integers of at most 16 digits. Other members are skipped
+// after a strict syntax check. It reports false for anything else
+// (including every error), and the caller then runs encoding/json, which
+// gives the general path's answer and error.
+//
+// Strings are substrings of one copy of the payload: one allocation for
+// all of them.
+func decodeClaims(payload []byte, in *inClaims) bool {
+	p := claimParser{s: string(payload)}
+	p.ws()
+	if !p.eat('{') {
+		return false
+	}
+	var seen uint16
+	p.ws()
+	if !p.eat('}') {
+		for {
+			name, ok := p.name()
+			if !ok {
+				return false
+			}
+			p.ws()
+			if !p.eat(':') {
+				return false
+			}
+			p.ws()
+			bit := uint16(0)
+			switch name {
+			case "iss":
+				bit = 1 << 0
+				in.Iss, ok = p.str()
+			case "sub":
+				bit = 1 << 1
+				in.Sub, ok = p.str()
+			case "aud":
+				bit = 1 << 2
+				ok = p.aud(&in.Aud)
+			case "exp":
+				bit = 1 << 3
+				ok = p.date(&in.Exp)
+			case "nbf":
+				bit = 1 << 4
+				ok = p.date(&in.Nbf)
+			case "iat":
+				bit = 1 << 5
+				ok = p.date(&in.Iat)
+			case "jti":
+				bit = 1 << 6
+				in.Jti, ok = p.str()
+			case "sid":
+				bit = 1 << 7
+				in.Sid, ok = p.str()
+			case "roles":
+				bit = 1 << 8
+				in.Roles, ok = p.strs(false)
+			default:
+				// encoding/json would match a name differing only in case.
+				if foldsToRegistered(name) {
+					return false
+				}
+				ok = p.skip(0)
+			}
+			if !ok || seen&bit != 0 {
+				return false // duplicates: encoding/json's last-wins is not ours to copy
+			}
+			seen |= bit
+			p.ws()
+			if p.eat('}') {
+				break
+			}
+			if !p.eat(',') {
+				return false
+			}
+			p.ws()
+		}
+	}
+	p.ws()
+	return p.i == len(p.s)
+}
+
+func foldsToRegistered(name string) bool {
+	for r := range registered {
+		if len(r) == len(name) && asciiEqualFold(r, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+type claimParser struct {
+	s string
+	i int
+}
+
+func (p *claimParser) ws() {
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *claimParser) eat(c byte) bool {
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// name reads a member name: printable ASCII, no escapes.
+func (p *claimParser) name() (string, bool) {
+	if !p.eat('"') {
+		return "", false
+	}
+	start := p.i
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return p.s[start : p.i-1], true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return "", false
+		}
+		p.i++
+	}
+	return "", false
+}
+
+// str reads a string without escapes whose bytes are valid UTF-8 (which
+// encoding/json keeps as they are).
+func (p *claimParser) str() (string, bool) {
+	if !p.eat('"') {
+		return "", false
+	}
+	start := p.i
+	ascii := true
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			s := p.s[start : p.i-1]
+			if !ascii && !utf8.ValidString(s) {
+				return "", false
+			}
+			return s, true
+		case c == '\\' || c < 0x20:
+			return "", false
+		case c >= 0x80:
+			ascii = false
+		}
+		p.i++
+	}
+	return "", false
+}
+
+// strs reads an array of strings (non-empty ones when nonEmpty). An empty
+// array gives an empty, non-nil slice, as encoding/json does.
+func (p *claimParser) strs(nonEmpty bool) ([]string, bool) {
+	if !p.eat('[') {
+		return nil, false
+	}
+	p.ws()
+	if p.eat(']') {
+		return []string{}, true
+	}
+	out := make([]string, 0, 4)
+	for {
+		s, ok := p.str()
+		if !ok || nonEmpty && s == "" {
+			return nil, false
+		}
+		out = append(out, s)
+		p.ws()
+		if p.eat(']') {
+			return out[:len(out):len(out)], true
+		}
+		if !p.eat(',') {
+			return nil, false
+		}
+		p.ws()
+	}
+}
+
+func (p *claimParser) aud(a *audience) bool {
+	if p.i < len(p.s) && p.s[p.i] == '"' {
+		s, ok := p.str()
+		if !ok || s == "" {
+			return false
+		}
+		*a = audience{s}
+		return true
+	}
+	l, ok := p.strs(true)
+	*a = l
+	return ok
+}
+
+// date reads an integer of 1 to 16 digits, optionally negative, in JSON's
+// grammar (no leading zeros); fractions and exponents go to encoding/json.
+func (p *claimParser) date(d *numericDate) bool {
+	neg := p.eat('-')
+	start := p.i
+	var n int64
+	for p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
+		n = n*10 + int64(p.s[p.i]-'0')
+		p.i++
+	}
+	digits := p.i - start
+	if digits == 0 || digits > 16 || (digits > 1 && p.s[start] == '0') {
+		return false
+	}
+	if p.i < len(p.s) {
+		if c := p.s[p.i]; c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	if n > maxDate {
+		return false
+	}
+	if neg {
+		n = -n
+	}
+	*d = numericDate{sec: n, present: true}
+	return true
+}
+
+// maxSkipDepth bounds nesting in skipped members; deeper goes to
+// encoding/json.
+const maxSkipDepth = 32
+
+// skip checks and passes over one JSON value, as strictly as encoding/json's
+// scanner: strings with valid escapes and no control characters (invalid
+// UTF-8 is accepted, as encoding/json does), numbers in JSON's grammar,
+// the three literals, arrays and objects.
+func (p *claimParser) skip(depth int) bool {
+	if p.i >= len(p.s) || depth > maxSkipDepth {
+		return false
+	}
+	switch c := p.s[p.i]; {
+	case c == '"':
+		return p.skipString()
+	case c == '{':
+		p.i++
+		p.ws()
+		if p.eat('}') {
+			return true
+		}
+		for {
+			if !p.skipString() {
+				return false
+			}
+			p.ws()
+			if !p.eat(':') {
+				return false
+			}
+			p.ws()
+			if !p.skip(depth + 1) {
+				return false
+			}
+			p.ws()
+			if p.eat('}') {
+				return true
+			}
+			if !p.eat(',') {
+				return false
+			}
+			p.ws()
+		}
+	case c == '[':
+		p.i++
+		p.ws()
+		if p.eat(']') {
+			return true
+		}
+		for {
+			if !p.skip(depth + 1) {
+				return false
+			}
+			p.ws()
+			if p.eat(']') {
+				return true
+			}
+			if !p.eat(',') {
+				return false
+			}
+			p.ws()
+		}
+	case c == 't':
+		return p.lit("true")
+	case c == 'f':
+		return p.lit("false")
+	case c == 'n':
+		return p.lit("null")
+	case c == '-' || '0' <= c && c <= '9':
+		return p.skipNumber()
+	}
+	return false
+}
+
+func (p *claimParser) lit(l string) bool {
+	if len(p.s)-p.i >= len(l) && p.s[p.i:p.i+len(l)] == l {
+		p.i += len(l)
+		return true
+	}
+	return false
+}
+
+func (p *claimParser) skipString() bool {
+	if !p.eat('"') {
+		return false
+	}
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		p.i++
+		switch {
+		case c == '"':
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			if p.i >= len(p.s) {
+				return false
+			}
+			e := p.s[p.i]
+			p.i++
+			switch e {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(p.s)-p.i < 4 {
+					return false
+				}
+				for _, h := range []byte(p.s[p.i : p.i+4]) {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return false
+					}
+				}
+				p.i += 4
+			default:
+				return false
+			}
+		}
+	}
+	return false
+}
+
+func (p *claimParser) digits() int {
+	start := p.i
+	for p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
+		p.i++
+	}
+	return p.i - start
+}
+
+func (p *claimParser) skipNumber() bool {
+	p.eat('-')
+	if p.eat('0') {
+		if p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
+			return false
+		}
+	} else if p.digits() == 0 {
+		return false
+	}
+	if p.eat('.') && p.digits() == 0 {
+		return false
+	}
+	if p.eat('e') || p.eat('E') {
+		if !p.eat('+') {
+			p.eat('-')
+		}
+		if p.digits() == 0 {
+			return false
+		}
+	}
+	return true
+}
