@@ -242,3 +242,25 @@ func TestAuthorize(t *testing.T) {
 	assert.Equal(t, `Bearer realm="gatekeep", error="insufficient_scope", scope="admin"`, w.Header().Get("WWW-Authenticate"))
 	assert.Equal(t, 200, f.do(req{method: "GET", path: "/admin", bearer: admin.AccessToken}).Code)
 }
+
+func FuzzBearerToken(f *testing.F) {
+	f.Add("Bearer abc.def.ghi")
+	f.Add("bearer a=")
+	f.Add("Bearer  x")
+	f.Add("Basic x")
+	f.Add("Bearer a b")
+	f.Fuzz(func(t *testing.T, v string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", v)
+		tok, err := bearerToken(r)
+		if err != nil {
+			if tok != "" {
+				t.Fatal("token returned with an error")
+			}
+			return
+		}
+		if !isB64Token(tok) || strings.ContainsAny(tok, " \t\r\n,") || !strings.HasSuffix(v, tok) {
+			t.Fatalf("accepted %q from %q", tok, v)
+		}
+	})
+}
