@@ -56,16 +56,24 @@ func TestSignVerifyRoundTripEveryAlgorithm(t *testing.T) {
 	}
 }
 
-// TestVerifyRules is one row per verification rule; rows that are attacks
-// or RFC rules say which.
-func TestVerifyRules(t *testing.T) {
+// verifyRow is one verification rule: tok presented as typ to a verifier
+// over the key set of verifyRules, with issuer and audience "gatekeep" and
+// the test clock.
+type verifyRow struct {
+	name string
+	tok  string
+	typ  token.Type
+	want error // nil: accepted
+}
+
+// verifyRules is the attack table, shared by TestVerifyRules and the
+// differential fuzz target.
+func verifyRules(t testing.TB) (*token.KeySet, []verifyRow) {
 	hsKey := rawKey(t, token.HS256)
 	hs := keyFor(t, token.HS256, "hs")
 	rs := keyFor(t, token.RS256, "rs")
 	es := keyFor(t, token.ES256, "es")
 	ks, err := token.NewKeySet(hs, rs.Public(), es.Public())
-	must(t, err)
-	v, err := token.NewVerifier(ks, token.WithIssuer("gatekeep"), token.WithAudience("gatekeep"), token.WithClock(clock))
 	must(t, err)
 
 	rsPub := rawKey(t, token.RS256).(*rsa.PrivateKey).Public()
@@ -79,12 +87,7 @@ func TestVerifyRules(t *testing.T) {
 	valid := forge(t, hsH, good, "HS256", hsKey)
 	parts := strings.Split(valid, ".")
 
-	rows := []struct {
-		name string
-		tok  string
-		typ  token.Type
-		want error // nil: accepted
-	}{
+	return ks, []verifyRow{
 		{"valid HS256", valid, token.Access, nil},
 		{"valid RS256", forge(t, hdr{"alg": "RS256", "typ": "at+jwt", "kid": "rs"}, good, "RS256", rawKey(t, token.RS256)), token.Access, nil},
 		{"valid ES256", forge(t, hdr{"alg": "ES256", "typ": "at+jwt", "kid": "es"}, good, "ES256", rawKey(t, token.ES256)), token.Access, nil},
@@ -178,6 +181,14 @@ func TestVerifyRules(t *testing.T) {
 		{"roles not a list", forge(t, hsH, with(good, "roles", "admin"), "HS256", hsKey), token.Access, token.ErrInvalidClaims},
 		{"sub a number", forge(t, hsH, with(good, "sub", 7), "HS256", hsKey), token.Access, token.ErrInvalidClaims},
 	}
+}
+
+// TestVerifyRules is one row per verification rule; rows that are attacks
+// or RFC rules say which.
+func TestVerifyRules(t *testing.T) {
+	ks, rows := verifyRules(t)
+	v, err := token.NewVerifier(ks, token.WithIssuer("gatekeep"), token.WithAudience("gatekeep"), token.WithClock(clock))
+	must(t, err)
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
 			c, err := v.Verify(context.Background(), r.typ, r.tok)
