@@ -209,10 +209,17 @@ func (a *Authenticator) startSession(ctx context.Context, r *http.Request, u *st
 	return a.issue(u, s, jti, now)
 }
 
+// credentials is the body of a registration.
 type credentials struct {
 	Username string `json:"username"`
 	Password secret `json:"password"`
 	Email    string `json:"email"`
+}
+
+// loginRequest is the body of a login.
+type loginRequest struct {
+	Username string `json:"username"`
+	Password secret `json:"password"`
 }
 
 // Register returns the handler of POST /auth/register: body
@@ -300,11 +307,11 @@ func (a *Authenticator) Login() http.Handler {
 }
 
 func (a *Authenticator) login(ctx context.Context, w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
-	var in credentials
+	var in loginRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		return nil, err
 	}
-	if in.Username == "" || in.Password == "" || in.Email != "" {
+	if in.Username == "" || in.Password == "" {
 		return nil, describe(ErrInvalidRequest, "username and password are required")
 	}
 	now := a.cfg.now()
@@ -351,8 +358,10 @@ func (a *Authenticator) login(ctx context.Context, w http.ResponseWriter, r *htt
 		case err != nil:
 			// A stored hash this package cannot read: nobody logs in
 			// with it. Logged (without the hash) for the operator.
-			a.log.LogAttrs(ctx, slog.LevelError, "auth.password_hash_unreadable",
-				slog.String("user_id", u.ID))
+			if u != nil {
+				a.log.LogAttrs(ctx, slog.LevelError, "auth.password_hash_unreadable",
+					slog.String("user_id", u.ID))
+			}
 			ok = false
 		}
 		ok = ok && u != nil

@@ -125,8 +125,20 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	assert.Equal(t, wrong.Body.String(), unknown.Body.String())
 	assert.Equal(t, wrong.Header(), unknown.Header())
 
-	w := f.do(req{method: "POST", path: "/auth/login", body: `{"username":"alice"}`})
-	requireError(t, w, http.StatusBadRequest, CodeInvalidRequest)
+	for _, body := range []string{`{"username":"alice"}`, `{"username":"alice","password":"` + testPassword + `","email":"a@example.com"}`, `{"username":1}`} {
+		requireError(t, f.do(req{method: "POST", path: "/auth/login", body: body}), http.StatusBadRequest, CodeInvalidRequest)
+	}
+}
+
+func TestLoginWithUnreadableStoredHash(t *testing.T) {
+	f := newFixture(t, nil)
+	tr := f.register("alice")
+	bad := "$argon2id$corrupt"
+	_, err := f.st.UpdateUser(t.Context(), tr.User.ID, store.UserUpdate{PasswordHash: &bad})
+	require.NoError(t, err)
+	requireError(t, f.do(req{method: "POST", path: "/auth/login", body: creds("alice", testPassword)}), 401, CodeInvalidCredentials)
+	assert.Contains(t, f.logs.all(), "auth.password_hash_unreadable")
+	assert.NotContains(t, f.logs.all(), bad)
 }
 
 func TestMiddleware(t *testing.T) {
