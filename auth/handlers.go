@@ -133,6 +133,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeTokens is the one place a response carrying tokens is written
+// (register, login, refresh), so that delivering them another way as well
+// (cookies) is a change here only. The body is never cached.
+func (a *Authenticator) writeTokens(w http.ResponseWriter, _ *http.Request, status int, resp *TokenResponse) {
+	writeJSON(w, status, resp)
+}
+
 // hashID is how a refresh token's jti is stored in a session.
 func hashID(jti string) string {
 	sum := sha256.Sum256([]byte(jti))
@@ -237,7 +244,7 @@ func (a *Authenticator) Register() http.Handler {
 			a.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, resp)
+		a.writeTokens(w, r, http.StatusCreated, resp)
 	})
 }
 
@@ -302,7 +309,7 @@ func (a *Authenticator) Login() http.Handler {
 			a.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, resp)
+		a.writeTokens(w, r, http.StatusOK, resp)
 	})
 }
 
@@ -456,7 +463,7 @@ func (a *Authenticator) Refresh() http.Handler {
 			a.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, resp)
+		a.writeTokens(w, r, http.StatusOK, resp)
 	})
 }
 

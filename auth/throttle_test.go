@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,4 +170,42 @@ func TestStoreDownFailsClosed(t *testing.T) {
 	w := f.do(req{method: "GET", path: "/healthz"})
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 	assert.JSONEq(t, `{"status":"unavailable"}`, w.Body.String())
+}
+
+// countingHasher counts the verifications it runs.
+type countingHasher struct {
+	Hasher
+	mu       sync.Mutex
+	verified []string
+}
+
+func (h *countingHasher) Verify(pw, enc string) (bool, bool, error) {
+	h.mu.Lock()
+	h.verified = append(h.verified, enc)
+	h.mu.Unlock()
+	return h.Hasher.Verify(pw, enc)
+}
+
+func TestUnknownUserCostsAVerification(t *testing.T) {
+	h := &countingHasher{Hasher: fastHasher()}
+	f := newFixture(t, nil, WithHasher(h))
+	f.register("alice")
+	tests := []struct{ name, username string }{
+		{"wrong password", "alice"},
+		// Timing must not tell whether the account exists.
+		{"unknown user", "nobody"},
+		{"unusable username", "no body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.mu.Lock()
+			h.verified = nil
+			h.mu.Unlock()
+			requireError(t, f.do(req{method: "POST", path: "/auth/login", body: creds(tt.username, "wrong password")}), 401, CodeInvalidCredentials)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			require.Len(t, h.verified, 1)
+			assert.True(t, isArgon2id(h.verified[0]), "verified against a hash of the configured kind")
+		})
+	}
 }
