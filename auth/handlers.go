@@ -30,7 +30,7 @@ const (
 	maxUserAgentLen = 256
 )
 
-// DefaultRoles are the roles of a newly registered user.
+// defaultRoles are the roles of a newly registered user.
 var defaultRoles = []string{"user"}
 
 // secret is a string that never prints or logs: slog's LogValuer, fmt's

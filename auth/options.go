@@ -180,7 +180,9 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 
 // WithLogger sets the logger for audit events (login success and failure,
 // throttling, refresh, refresh reuse, logout, logout-all). Default
-// slog.Default(). No password, token or key is ever an attribute.
+// slog.Default(); pass your security log's logger to keep audit events
+// apart from application logs. No password, token or key is ever an
+// attribute.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithErrorHandler replaces the default error responses ([WriteError]).
