@@ -95,3 +95,37 @@ func BenchmarkFloorGolangJWT(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkVerifyPaths splits Verify by path, HS256: a cache hit, a miss
+// on the fast path (no cache), and the general path alone.
+func BenchmarkVerifyPaths(b *testing.B) {
+	ctx := context.Background()
+	_, _, tok := benchSetup(b, token.HS256)
+	ks, err := token.NewKeySet(keyFor(b, token.HS256, "k1"))
+	must(b, err)
+	opts := []token.Option{token.WithIssuer("gatekeep"), token.WithAudience("gatekeep"), token.WithClock(clock)}
+	c, err := token.NewCache(0)
+	must(b, err)
+	cached, err := token.NewVerifier(ks, append(opts, token.WithCache(c))...)
+	must(b, err)
+	fast, err := token.NewVerifier(ks, opts...)
+	must(b, err)
+	general, err := token.NewVerifier(ks, append(opts, token.WithoutFastPath())...)
+	must(b, err)
+	for _, r := range []struct {
+		name string
+		v    *token.JWTVerifier
+	}{{"hit", cached}, {"fast", fast}, {"general", general}} {
+		b.Run(r.name, func(b *testing.B) {
+			if _, err := r.v.Verify(ctx, token.Access, tok); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.v.Verify(ctx, token.Access, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -68,9 +68,10 @@ type cacheEntry struct {
 	hash   uint64
 	key    *Key
 	typ    Type
-	exp    int64 // seconds; always present
-	nbf    numericDate
-	iat    numericDate
+	// The time rules of a full verification, precomputed with the
+	// verifier's leeway: served while validFrom <= now < expAt.
+	expAt     time.Time // exp + leeway
+	validFrom time.Time // max(nbf, iat) - leeway; zero when neither is set
 	claims Claims
 	extra  any // *T of the VerifyInto call that inserted it, or nil
 	ref    atomic.Bool
@@ -219,10 +220,16 @@ func (c *Cache) hash(tok string) uint64 { return maphash.String(c.seed, tok) }
 
 // newCacheEntry copies what an entry needs; slices are capped so that a
 // caller's append never writes into the cached arrays.
-func newCacheEntry(h uint64, tok string, key *Key, typ Type, in *inClaims, cl *Claims, extra any) *cacheEntry {
+func newCacheEntry(h uint64, tok string, key *Key, typ Type, lw time.Duration, in *inClaims, cl *Claims, extra any) *cacheEntry {
 	e := &cacheEntry{
 		tok: cloneString(tok), hash: h, key: key, typ: typ,
-		exp: in.Exp.sec, nbf: in.Nbf, iat: in.Iat, claims: *cl, extra: extra,
+		expAt: time.Unix(in.Exp.sec, 0).Add(lw), claims: *cl, extra: extra,
+	}
+	// now.Add(lw).Before(t) is now.Before(t.Add(-lw)): the same instant.
+	for _, d := range []numericDate{in.Nbf, in.Iat} {
+		if t := time.Unix(d.sec, 0).Add(-lw); d.present && (e.validFrom.IsZero() || t.After(e.validFrom)) {
+			e.validFrom = t
+		}
 	}
 	e.claims.Audience = cl.Audience[:len(cl.Audience):len(cl.Audience)]
 	e.claims.Roles = cl.Roles[:len(cl.Roles):len(cl.Roles)]
@@ -232,6 +239,11 @@ func newCacheEntry(h uint64, tok string, key *Key, typ Type, in *inClaims, cl *C
 // cloneString copies s so the cache does not pin a larger buffer s may be
 // part of (a request's header block, say).
 func cloneString(s string) string { return string(append([]byte(nil), s...)) }
+
+// servable applies the time rules of a full verification to an entry.
+func (e *cacheEntry) servable(now time.Time) bool {
+	return now.Before(e.expAt) && (e.validFrom.IsZero() || !now.Before(e.validFrom))
+}
 
 // timesValid applies the time rules of a full verification.
 func (v *JWTVerifier) timesValid(now time.Time, exp int64, nbf, iat numericDate) error {

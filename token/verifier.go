@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 )
 
 // JWTVerifier checks compact JWS tokens against a [KeySource]. Safe for
@@ -214,7 +213,7 @@ func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra ex
 	if err != nil {
 		return nil, err // failures are never cached
 	}
-	c.put(newCacheEntry(h, tok, key, typ, &in, cl, xv), v.unusable)
+	c.put(newCacheEntry(h, tok, key, typ, v.cfg.leeway, &in, cl, xv), v.unusable)
 	return cl, nil
 }
 
@@ -224,8 +223,8 @@ func (v *JWTVerifier) fromCache(ctx context.Context, typ Type, e *cacheEntry, ex
 	if e.typ != typ {
 		return nil, false
 	}
-	if err := v.timesValid(v.cfg.clock(), e.exp, e.nbf, e.iat); err != nil {
-		v.cfg.cache.drop(e)
+	if !e.servable(v.cfg.clock()) {
+		v.cfg.cache.drop(e) // the full path gives the precise error
 		return nil, false
 	}
 	if k, err := v.keys.LookupKey(ctx, e.key.kid); err != nil || k != e.key {
@@ -245,7 +244,7 @@ func (v *JWTVerifier) fromCache(ctx context.Context, typ Type, e *cacheEntry, ex
 // unusable reports whether an entry can no longer be served at any time
 // the clock may now show (for eviction; hits check everything).
 func (v *JWTVerifier) unusable(e *cacheEntry) bool {
-	return !v.cfg.clock().Before(time.Unix(e.exp, 0).Add(v.cfg.leeway))
+	return !v.cfg.clock().Before(e.expAt)
 }
 
 // verifyFull is the whole verification. It returns the claims, the key
