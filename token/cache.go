@@ -64,18 +64,18 @@ type cacheShard struct {
 
 // cacheEntry is immutable once published, except ref.
 type cacheEntry struct {
-	tok    string
-	hash   uint64
-	key    *Key
-	typ    Type
+	tok  string
+	hash uint64
+	key  *Key
+	typ  Type
 	// The time rules of a full verification, precomputed with the
 	// verifier's leeway: served while validFrom <= now < expAt.
 	expAt     time.Time // exp + leeway
 	validFrom time.Time // max(nbf, iat) - leeway; zero when neither is set
-	claims Claims
-	extra  any // *T of the VerifyInto call that inserted it, or nil
-	ref    atomic.Bool
-	slot   int // index in its shard's ring; guarded by the shard's mu
+	claims    Claims
+	extra     any // *T of the VerifyInto call that inserted it, or nil
+	ref       atomic.Bool
+	slot      int // index in its shard's ring; guarded by the shard's mu
 }
 
 // CacheStats describes a Cache at one moment.
