@@ -149,8 +149,13 @@ func TestMethodsAndRoutes(t *testing.T) {
 			assert.Equal(t, h.allow, w.Header().Get("Allow"))
 		})
 	}
+	// Through the mounted routes too: every error body is JSON.
+	for _, r := range []req{{method: "GET", path: "/auth/login"}, {method: "DELETE", path: "/me"}, {method: "POST", path: "/healthz"}} {
+		requireError(t, f.do(r), http.StatusMethodNotAllowed, CodeInvalidRequest)
+	}
 	w := f.do(req{method: "GET", path: "/healthz"})
 	assert.Equal(t, 200, w.Code)
+	assert.Equal(t, 200, f.do(req{method: "HEAD", path: "/healthz"}).Code)
 	assert.JSONEq(t, `{"status":"ok"}`, w.Body.String())
 	requireError(t, f.do(req{method: "GET", path: "/me"}), 401, CodeInvalidToken)
 	assert.Equal(t, 200, f.do(req{method: "GET", path: "/me", bearer: tr.AccessToken}).Code)

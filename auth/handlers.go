@@ -682,12 +682,17 @@ func (a *Authenticator) Health() http.Handler {
 //	POST /auth/register    POST /auth/login    POST /auth/refresh
 //	POST /auth/logout      POST /auth/logout-all
 //	GET  /me               GET  /healthz
+//
+// The patterns name paths only: each handler checks its method itself, so
+// a wrong method gets the API's JSON 405 rather than ServeMux's plain-text
+// one. An application may still register method patterns of its own
+// beside them.
 func (a *Authenticator) Mount(mux *http.ServeMux) {
-	mux.Handle("POST /auth/register", a.Register())
-	mux.Handle("POST /auth/login", a.Login())
-	mux.Handle("POST /auth/refresh", a.Refresh())
-	mux.Handle("POST /auth/logout", a.Logout())
-	mux.Handle("POST /auth/logout-all", a.LogoutAll())
-	mux.Handle("GET /me", a.Me())
-	mux.Handle("GET /healthz", a.Health())
+	mux.Handle("/auth/register", a.Register())
+	mux.Handle("/auth/login", a.Login())
+	mux.Handle("/auth/refresh", a.Refresh())
+	mux.Handle("/auth/logout", a.Logout())
+	mux.Handle("/auth/logout-all", a.LogoutAll())
+	mux.Handle("/me", a.Me())
+	mux.Handle("/healthz", a.Health())
 }
