@@ -1,6 +1,57 @@
-// Package config builds a whole gatekeep stack (keys, lifetimes, store,
-// Authenticator) from environment variables or a Go struct, so that moving
-// from the memory store to Redis is a change of one variable.
+// Package config builds a whole gatekeep stack (keys, Signer and Verifier,
+// store, password hasher, Authenticator) from environment variables or a
+// Go struct, so that moving from the memory store to Redis is a change of
+// one variable (AUTH_STORE=redis), no code.
 //
-// Not implemented yet: see the account lifecycle issue.
+// It lives apart from package auth so that programs using auth with
+// net/http alone do not import Redis or bbolt.
+//
+// The variables are those of the configuration table of gatekeep's HTTP
+// API; [Config] has one field per variable, documented with its default.
+// [FromEnv] reads the process environment and a .env file in the working
+// directory ([ParseDotEnv]; the process environment wins); [FromLookup]
+// reads any lookup function, for tests. A bad value is one line naming
+// the variable and what was expected, a [*VarError] matching [ErrInvalid]:
+//
+//	config: JWT_LEEWAY: want a Go duration of at most 5m, got "10m"
+//
+// The values of JWT_SECRET, ADMIN_PASSWORD and REDIS_URL (which may hold a
+// password) are never part of an error or a log line; they are of type
+// [Secret], which prints as "[REDACTED]".
+//
+// JWT_EXPIRY is seconds, as in Node's jsonwebtoken .env files; ACCESS_TTL
+// (a Go duration) wins when both are set. An unset JWT_SECRET (or, for
+// RS256, PS256, ES256 and EdDSA, JWT_PRIVATE_KEY_FILE) means a key
+// generated per start, with a warning: fine for development, wrong for
+// anything that restarts or runs twice.
+//
+// # Usage
+//
+//	cfg, err := config.FromEnv()
+//	if err != nil {
+//		log.Fatal(err) // one line naming the variable
+//	}
+//	st, err := config.Build(ctx, cfg)
+//	if err != nil {
+//		log.Fatal(err) // an unreachable Redis names REDIS_URL
+//	}
+//	defer st.Close()
+//
+//	mux := http.NewServeMux()
+//	st.Auth.Mount(mux)
+//	mux.Handle("GET /.well-known/jwks.json", token.JWKSHandler(st.Keys))
+//	mux.Handle("GET /admin/", st.Auth.Authorize("admin")(admin))
+//	log.Fatal(http.ListenAndServe(st.Addr, mux))
+//
+// The same stack from Go, without the environment:
+//
+//	cfg := config.Default()
+//	cfg.JWTSecret = config.Secret(secret)
+//	cfg.Store, cfg.RedisURL = config.StoreRedis, "redis://10.0.0.5:6379/0"
+//	st, err := config.Build(ctx, cfg, config.WithLogger(logger))
+//
+// COOKIE_MODE, COOKIE_INSECURE and MAIL_DIR are parsed and validated but
+// not yet applied by Build: see [Unwired] and [WithAuthOptions].
+// ADMIN_USERNAME and ADMIN_PASSWORD create an administrator at start
+// ([BootstrapAdmin]).
 package config

@@ -1,0 +1,296 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/store"
+	"github.com/gatekeep/gatekeep/store/bolt"
+	"github.com/gatekeep/gatekeep/store/memory"
+	"github.com/gatekeep/gatekeep/store/redis"
+	"github.com/gatekeep/gatekeep/token"
+)
+
+// maxKeyFile bounds JWT_PRIVATE_KEY_FILE; a PEM RSA 8192 key is under 7 KiB.
+const maxKeyFile = 1 << 20
+
+// Stack is a built gatekeep: keys, Signer and Verifier, store, hasher and
+// Authenticator, configured alike. Close it when done.
+type Stack struct {
+	// Config is the configuration the stack was built from.
+	Config Config
+	// Addr is the listen address (ADDR).
+	Addr string
+	// Auth serves the HTTP API and guards routes.
+	Auth *auth.Authenticator
+	// Store is the backend AUTH_STORE selected.
+	Store store.Store
+	// Keys holds the signing key; serve it with token.JWKSHandler.
+	Keys *token.KeySet
+	// Signer and Verifier use Keys, the issuer, audience, leeway and clock.
+	Signer   *token.JWTSigner
+	Verifier *token.JWTVerifier
+	// Hasher is the password hasher PASSWORD_HASH selected.
+	Hasher auth.Hasher
+	// Unwired holds settings Build parsed and checked but does not apply,
+	// because the auth options they need are still being written. The
+	// caller wires them (see [WithAuthOptions]) until Build does.
+	Unwired Unwired
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Unwired lists the settings [Build] validates but does not yet pass to
+// auth.New: cookie mode and the development mailer. A server reads them
+// from here and connects them itself.
+type Unwired struct {
+	// MailDir is MAIL_DIR: the folder (created by Build) where a
+	// development mailer writes each message; "" means stdout with a
+	// warning.
+	MailDir string
+	// CookieMode is COOKIE_MODE; CookieInsecure is COOKIE_INSECURE.
+	CookieMode     bool
+	CookieInsecure bool
+}
+
+// Close closes the store (a bbolt file, Redis connections, janitor
+// goroutines). Calling it again returns the first result.
+func (s *Stack) Close() error {
+	s.closeOnce.Do(func() {
+		if c, ok := s.Store.(io.Closer); ok {
+			s.closeErr = c.Close()
+		}
+	})
+	return s.closeErr
+}
+
+// Build validates cfg ([Config.Validate]) and builds the stack it
+// describes:
+//
+//   - the key: HMAC from JWT_SECRET with kid [HMACKeyID], or the private
+//     key in JWT_PRIVATE_KEY_FILE with its RFC 7638 thumbprint as kid; when
+//     neither is set, a key generated for this process, with a warning;
+//   - a Signer and Verifier with the issuer, audience, leeway and clock;
+//   - the store: memory.New, bolt.Open(BOLT_PATH) or redis.Open(REDIS_URL)
+//     followed by a ping (an unreachable Redis is an error naming
+//     REDIS_URL, never a fallback to memory);
+//   - the hasher, and auth.New with every option the Config sets, then
+//     opts' [WithAuthOptions];
+//   - MAIL_DIR created, and the admin user bootstrapped ([BootstrapAdmin]).
+//
+// Every error names the variable at fault and matches [ErrInvalid]; it
+// never holds a secret. On error nothing stays open.
+func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	bc := buildConfig{logger: slog.Default()}
+	for _, o := range opts {
+		if o != nil {
+			o(&bc)
+		}
+	}
+	if bc.logger == nil {
+		bc.logger = slog.Default()
+	}
+	log := bc.logger
+
+	key, err := buildKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := token.NewKeySet(key)
+	if err != nil {
+		return nil, &VarError{Var: "JWT_ALG", Want: "a usable signing key", Err: err}
+	}
+	topts := []token.Option{token.WithIssuer(cfg.Issuer), token.WithAudience(cfg.Audience), token.WithLeeway(cfg.Leeway)}
+	if bc.now != nil {
+		topts = append(topts, token.WithClock(bc.now))
+	}
+	signer, err := token.NewSigner(ks, topts...)
+	if err != nil {
+		return nil, &VarError{Var: "JWT_ISSUER", Want: "a usable issuer, audience and leeway", Err: err}
+	}
+	verifier, err := token.NewVerifier(ks, topts...)
+	if err != nil {
+		return nil, &VarError{Var: "JWT_ISSUER", Want: "a usable issuer, audience and leeway", Err: err}
+	}
+
+	hasher, err := buildHasher(cfg.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+
+	st, err := openStore(ctx, cfg, bc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{
+		Config: cfg, Addr: cfg.Addr, Store: st, Keys: ks, Signer: signer, Verifier: verifier, Hasher: hasher,
+		Unwired: Unwired{MailDir: cfg.MailDir, CookieMode: cfg.CookieMode, CookieInsecure: cfg.CookieInsecure},
+	}
+	fail := func(err error) (*Stack, error) {
+		_ = s.Close()
+		return nil, err
+	}
+
+	aopts := []auth.Option{
+		auth.WithAccessTTL(cfg.AccessTTL),
+		auth.WithRefreshTTL(cfg.RefreshTTL),
+		auth.WithSessionMaxAge(cfg.SessionMaxAge),
+		auth.WithLeeway(cfg.Leeway),
+		auth.WithIssuer(cfg.Issuer),
+		auth.WithAudience(cfg.Audience),
+		auth.WithHasher(hasher),
+		auth.WithLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow),
+		auth.WithTrustedProxies(cfg.TrustedProxies),
+		auth.WithRefreshReuseGrace(cfg.RefreshReuseGrace),
+		auth.WithLogger(log),
+	}
+	if bc.now != nil {
+		aopts = append(aopts, auth.WithClock(bc.now))
+	}
+	aopts = append(aopts, bc.authOpts...)
+	if s.Auth, err = auth.New(signer, verifier, st, aopts...); err != nil {
+		return fail(&VarError{Var: "auth options", Want: "options auth.New accepts", Err: err})
+	}
+
+	if cfg.MailDir != "" {
+		if err := os.MkdirAll(cfg.MailDir, 0o700); err != nil {
+			return fail(&VarError{Var: "MAIL_DIR", Want: "a folder that exists or can be created", Err: err})
+		}
+	}
+	if cfg.AdminUsername != "" {
+		u, created, err := BootstrapAdmin(ctx, st, hasher, cfg.AdminUsername, string(cfg.AdminPassword))
+		if err != nil {
+			return fail(err)
+		}
+		switch {
+		case created:
+			log.Info("config: created the admin user", slog.String("username", u.Username), slog.String("role", AdminRole))
+		case !hasRole(u, AdminRole):
+			log.Warn("config: ADMIN_USERNAME names an existing user without role admin; left unchanged", slog.String("username", u.Username))
+		}
+	}
+	return s, nil
+}
+
+func buildKey(cfg Config, log *slog.Logger) (*token.Key, error) {
+	switch {
+	case isHMAC(cfg.JWTAlg) && cfg.JWTSecret != "":
+		k, err := token.NewHMACKey(cfg.JWTAlg, HMACKeyID, []byte(cfg.JWTSecret))
+		if err != nil {
+			// token's errors state lengths, never the secret.
+			return nil, &VarError{Var: "JWT_SECRET", Want: fmt.Sprintf("a usable %s secret", cfg.JWTAlg), Err: err}
+		}
+		return k, nil
+	case cfg.JWTPrivateKeyFile != "":
+		pemBytes, err := readLimited(cfg.JWTPrivateKeyFile, maxKeyFile)
+		if err != nil {
+			return nil, &VarError{Var: "JWT_PRIVATE_KEY_FILE", Want: "a readable PEM file", Err: err}
+		}
+		k, err := token.ParsePEM(cfg.JWTAlg, "", pemBytes)
+		if err != nil {
+			return nil, &VarError{Var: "JWT_PRIVATE_KEY_FILE", Want: fmt.Sprintf("a PEM private key for %s (PKCS#8, PKCS#1 for RSA, SEC1 for EC)", cfg.JWTAlg), Err: err}
+		}
+		if !k.CanSign() {
+			return nil, &VarError{Var: "JWT_PRIVATE_KEY_FILE", Want: fmt.Sprintf("a private key for %s, not a public key", cfg.JWTAlg)}
+		}
+		return k, nil
+	}
+	k, err := token.GenerateKey(cfg.JWTAlg, "")
+	if err != nil {
+		return nil, &VarError{Var: "JWT_ALG", Want: "an algorithm a key can be generated for", Err: err}
+	}
+	unset := "JWT_PRIVATE_KEY_FILE"
+	if isHMAC(cfg.JWTAlg) {
+		unset = "JWT_SECRET"
+	}
+	log.Warn("config: "+unset+" is unset: signing with a key generated for this process only; tokens will not survive a restart nor be accepted by other instances",
+		slog.String("alg", string(cfg.JWTAlg)), slog.String("kid", k.KID()))
+	return k, nil
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errors.New("file larger than 1 MiB")
+	}
+	return b, nil
+}
+
+func buildHasher(kind HashKind) (auth.Hasher, error) {
+	var (
+		h   auth.Hasher
+		err error
+	)
+	switch kind {
+	case HashBcrypt:
+		h, err = auth.NewBcrypt(BcryptCost)
+	default:
+		h, err = auth.NewArgon2id(auth.Argon2idParams{})
+	}
+	if err != nil {
+		return nil, &VarError{Var: "PASSWORD_HASH", Want: "argon2id or bcrypt", Err: err}
+	}
+	return h, nil
+}
+
+// redisPingTimeout bounds the start-up ping, so an unreachable Redis fails
+// the start within seconds.
+const redisPingTimeout = 5 * time.Second
+
+func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, error) {
+	switch cfg.Store {
+	case StoreBolt:
+		var opts []bolt.Option
+		if bc.now != nil {
+			opts = append(opts, bolt.WithClock(bc.now))
+		}
+		st, err := bolt.Open(cfg.BoltPath, opts...)
+		if err != nil {
+			return nil, &VarError{Var: "BOLT_PATH", Want: "a bbolt file that can be opened and locked", Err: err}
+		}
+		return st, nil
+	case StoreRedis:
+		var opts []redis.Option
+		if bc.now != nil {
+			opts = append(opts, redis.WithClock(bc.now))
+		}
+		opts = append(opts, bc.redisOpts...)
+		// store/redis never repeats the URL in its errors.
+		st, err := redis.Open(string(cfg.RedisURL), opts...)
+		if err != nil {
+			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis URL store/redis accepts", Err: err}
+		}
+		pctx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+		defer cancel()
+		if err := st.Ping(pctx); err != nil {
+			_ = st.Close()
+			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: err}
+		}
+		return st, nil
+	default:
+		var opts []memory.Option
+		if bc.now != nil {
+			opts = append(opts, memory.WithClock(bc.now))
+		}
+		return memory.New(opts...), nil
+	}
+}

@@ -1,0 +1,355 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/store"
+	"github.com/gatekeep/gatekeep/token"
+)
+
+// StoreKind names a store backend (AUTH_STORE).
+type StoreKind string
+
+// The store backends.
+const (
+	StoreMemory StoreKind = "memory" // in-process; state ends with the process
+	StoreBolt   StoreKind = "bolt"   // one bbolt file (BOLT_PATH); one process
+	StoreRedis  StoreKind = "redis"  // Redis node or Cluster (REDIS_URL); many processes
+)
+
+// HashKind names a password hasher (PASSWORD_HASH).
+type HashKind string
+
+// The password hashers.
+const (
+	HashArgon2id HashKind = "argon2id" // m=19456 KiB, t=2, p=1 (OWASP)
+	HashBcrypt   HashKind = "bcrypt"   // cost 12; passwords of at most 72 bytes
+)
+
+// BcryptCost is the cost of the bcrypt hasher PASSWORD_HASH=bcrypt selects.
+const BcryptCost = 12
+
+// HMACKeyID is the kid of the key made from JWT_SECRET. It is fixed, not
+// derived from the secret, so that a peer signing with the same secret
+// (Node's jsonwebtoken with keyid: "default", say) can name it.
+const HMACKeyID = "default"
+
+// Limits checked by [Config.Validate].
+const (
+	MaxAccessTTL         = auth.MaxAccessTTL         // 24h
+	MaxLeeway            = auth.MaxLeeway            // 5m
+	MaxRefreshReuseGrace = auth.MaxRefreshReuseGrace // 60s
+	MinSecretLen         = 32                        // bytes, for HS256; HS384 and HS512 need 48 and 64
+)
+
+// Secret is a string that never prints: fmt, log/slog and encoding/json
+// show "[REDACTED]" (or "" when it is empty). Convert it with string(s)
+// where the value itself is needed.
+type Secret string
+
+const redacted = "[REDACTED]"
+
+func (s Secret) shown() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// String returns "[REDACTED]", or "" for an empty secret.
+func (s Secret) String() string { return s.shown() }
+
+// GoString returns the same as String, for %#v.
+func (s Secret) GoString() string { return `"` + s.shown() + `"` }
+
+// Format writes String whatever the verb, so %x or %q cannot leak it.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.shown())) }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.shown()) }
+
+// MarshalText implements encoding.TextMarshaler, for encoding/json and
+// friends.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.shown()), nil }
+
+// Config is everything a gatekeep stack is built from: one field per
+// variable of the configuration table of the HTTP API. [FromEnv] fills it
+// from the environment, [Default] gives the defaults, and a program may
+// build one in Go; [Build] validates it and builds the stack.
+type Config struct {
+	// Addr is the listen address (ADDR). Default "127.0.0.1:8080".
+	Addr string
+
+	// JWTSecret is the HMAC key, used as its raw bytes, at least 32 bytes
+	// (48 for HS384, 64 for HS512) (JWT_SECRET). Default unset: a random
+	// key per start, with a warning; tokens then die with the process and
+	// no other instance accepts them. Set only with an HS* JWTAlg.
+	JWTSecret Secret
+	// JWTAlg is the signing algorithm (JWT_ALG): HS256, HS384, HS512,
+	// RS256, PS256, ES256 or EdDSA. Default HS256.
+	JWTAlg token.Algorithm
+	// JWTPrivateKeyFile is the PEM file of the private key for an
+	// asymmetric JWTAlg (JWT_PRIVATE_KEY_FILE): PKCS#8, PKCS#1 for RSA
+	// (at least 2048 bits), SEC1 for EC. Its kid is the key's RFC 7638
+	// thumbprint. Default unset: a key generated per start, with a warning.
+	JWTPrivateKeyFile string
+
+	// AccessTTL is the access-token lifetime (ACCESS_TTL as a Go duration,
+	// or JWT_EXPIRY in seconds; ACCESS_TTL wins when both are set).
+	// Default 15m, at most 24h.
+	AccessTTL time.Duration
+	// RefreshTTL is the refresh-token lifetime and a session's idle
+	// timeout (REFRESH_TTL). Default 168h; at least AccessTTL.
+	RefreshTTL time.Duration
+	// SessionMaxAge is the absolute lifetime of a login (SESSION_MAX_AGE).
+	// Default 720h; at least AccessTTL.
+	SessionMaxAge time.Duration
+	// Leeway is the clock skew allowed on exp, nbf and iat (JWT_LEEWAY).
+	// Default 30s, at most 5m.
+	Leeway time.Duration
+	// RefreshReuseGrace is how long the previous refresh token of a
+	// session may be presented again without ending it
+	// (REFRESH_REUSE_GRACE). Default 0s, at most 60s.
+	RefreshReuseGrace time.Duration
+
+	// Issuer is the iss put in and required of every token (JWT_ISSUER).
+	// Default "gatekeep".
+	Issuer string
+	// Audience is the aud put in and required of every token
+	// (JWT_AUDIENCE). Default "gatekeep".
+	Audience string
+
+	// Store selects the backend (AUTH_STORE): memory, bolt or redis.
+	// Default memory.
+	Store StoreKind
+	// BoltPath is the bbolt file when Store is bolt (BOLT_PATH). Default
+	// "gatekeep.db".
+	BoltPath string
+	// RedisURL names the Redis when Store is redis (REDIS_URL):
+	// redis://[user:password@]host:port[/db], rediss:// for TLS, or a
+	// comma-separated list of host:port for a Cluster. It is a Secret
+	// because it may hold a password. Default "redis://127.0.0.1:6379/0".
+	RedisURL Secret
+
+	// LoginMaxFailures is how many failed logins an account may have in
+	// LoginWindow before 429; a client IP may have ten times as many
+	// (LOGIN_MAX_FAILURES). Default 10; at least 1.
+	LoginMaxFailures int
+	// LoginWindow is the throttling window (LOGIN_WINDOW). Default 15m.
+	LoginWindow time.Duration
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed
+	// (TRUSTED_PROXIES, comma-separated; a bare address is one host).
+	// Default none: the client IP is the connection's.
+	TrustedProxies []netip.Prefix
+	// PasswordHash selects the hasher for new hashes (PASSWORD_HASH):
+	// argon2id or bcrypt. Default argon2id. Hashes of the other kind still
+	// verify and are replaced at the next login.
+	PasswordHash HashKind
+
+	// AdminUsername and AdminPassword, when both are set, make [Build]
+	// create that user with role "admin" if no user has that username
+	// (ADMIN_USERNAME, ADMIN_PASSWORD). Default unset; setting only one is
+	// an error. An existing user is left as it is, password included.
+	AdminUsername string
+	AdminPassword Secret
+
+	// MailDir is the folder where the development mailer writes each
+	// outgoing message (MAIL_DIR). Default unset: messages go to stdout
+	// with a warning. Build creates the folder (0700); see [Unwired].
+	MailDir string
+	// CookieMode also sets tokens as cookies and accepts them from cookies
+	// (COOKIE_MODE). Default false. See [Unwired].
+	CookieMode bool
+	// CookieInsecure drops the Secure attribute of the cookies, for plain
+	// http during local development only (COOKIE_INSECURE). Default false.
+	CookieInsecure bool
+}
+
+// Default returns the configuration of an empty environment.
+func Default() Config {
+	return Config{
+		Addr:             "127.0.0.1:8080",
+		JWTAlg:           token.HS256,
+		AccessTTL:        auth.DefaultAccessTTL,
+		RefreshTTL:       7 * 24 * time.Hour,
+		SessionMaxAge:    30 * 24 * time.Hour,
+		Leeway:           auth.DefaultLeeway,
+		Issuer:           "gatekeep",
+		Audience:         "gatekeep",
+		Store:            StoreMemory,
+		BoltPath:         "gatekeep.db",
+		RedisURL:         "redis://127.0.0.1:6379/0",
+		LoginMaxFailures: auth.DefaultMaxFailures,
+		LoginWindow:      auth.DefaultLoginWindow,
+		PasswordHash:     HashArgon2id,
+	}
+}
+
+// algorithms are the values JWT_ALG accepts, in the order the error lists
+// them.
+var algorithms = []token.Algorithm{token.HS256, token.HS384, token.HS512, token.RS256, token.PS256, token.ES256, token.EdDSA}
+
+// hmacMin is the shortest secret of each HMAC algorithm (RFC 7518 §3.2).
+var hmacMin = map[token.Algorithm]int{token.HS256: 32, token.HS384: 48, token.HS512: 64}
+
+func isHMAC(a token.Algorithm) bool { _, ok := hmacMin[a]; return ok }
+
+// Validate checks every field against the limits of the configuration
+// table and returns the first violation as a [*VarError] naming the
+// variable. [Build] calls it.
+func (c *Config) Validate() error { return c.validate(nil) }
+
+// validate checks c; raw holds the text each variable was parsed from, so
+// errors quote what the user wrote ("10m", not "10m0s").
+func (c *Config) validate(raw map[string]string) error {
+	got := func(name, formatted string) string {
+		if r, ok := raw[name]; ok {
+			return r
+		}
+		return formatted
+	}
+	dur := func(name string, d time.Duration) string { return got(name, fmtDuration(d)) }
+
+	if host, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" || strings.ContainsAny(host+port, " \t") {
+		return varErr("ADDR", "host:port, such as 127.0.0.1:8080 or :8080", got("ADDR", c.Addr))
+	}
+
+	okAlg := false
+	for _, a := range algorithms {
+		okAlg = okAlg || a == c.JWTAlg
+	}
+	if !okAlg {
+		names := make([]string, len(algorithms))
+		for i, a := range algorithms {
+			names[i] = string(a)
+		}
+		return varErr("JWT_ALG", "one of "+strings.Join(names, ", "), got("JWT_ALG", string(c.JWTAlg)))
+	}
+	if isHMAC(c.JWTAlg) {
+		if c.JWTSecret != "" && len(c.JWTSecret) < hmacMin[c.JWTAlg] {
+			// Never the secret, nor its length.
+			return varErr("JWT_SECRET", fmt.Sprintf("at least %d bytes for %s (used as raw bytes)", hmacMin[c.JWTAlg], c.JWTAlg), "")
+		}
+		if c.JWTPrivateKeyFile != "" {
+			return varErr("JWT_PRIVATE_KEY_FILE", fmt.Sprintf("it unset when JWT_ALG is %s: HMAC keys come from JWT_SECRET", c.JWTAlg), "")
+		}
+	} else if c.JWTSecret != "" {
+		return varErr("JWT_SECRET", fmt.Sprintf("it unset when JWT_ALG is %s: asymmetric keys come from JWT_PRIVATE_KEY_FILE", c.JWTAlg), "")
+	}
+
+	switch {
+	case c.AccessTTL <= 0 || c.AccessTTL > MaxAccessTTL:
+		return varErr("ACCESS_TTL", "a Go duration above 0 and at most 24h", dur("ACCESS_TTL", c.AccessTTL))
+	case c.RefreshTTL < c.AccessTTL:
+		return varErr("REFRESH_TTL", "a Go duration of at least the access-token lifetime ("+fmtDuration(c.AccessTTL)+")", dur("REFRESH_TTL", c.RefreshTTL))
+	case c.SessionMaxAge < c.AccessTTL:
+		return varErr("SESSION_MAX_AGE", "a Go duration of at least the access-token lifetime ("+fmtDuration(c.AccessTTL)+")", dur("SESSION_MAX_AGE", c.SessionMaxAge))
+	case c.Leeway < 0:
+		return varErr("JWT_LEEWAY", "a Go duration of at least 0s", dur("JWT_LEEWAY", c.Leeway))
+	case c.Leeway > MaxLeeway:
+		return varErr("JWT_LEEWAY", "a Go duration of at most 5m", dur("JWT_LEEWAY", c.Leeway))
+	case c.RefreshReuseGrace < 0:
+		return varErr("REFRESH_REUSE_GRACE", "a Go duration of at least 0s", dur("REFRESH_REUSE_GRACE", c.RefreshReuseGrace))
+	case c.RefreshReuseGrace > MaxRefreshReuseGrace:
+		return varErr("REFRESH_REUSE_GRACE", "a Go duration of at most 60s", dur("REFRESH_REUSE_GRACE", c.RefreshReuseGrace))
+	case c.Issuer == "":
+		return varErr("JWT_ISSUER", "a non-empty string", "")
+	case c.Audience == "":
+		return varErr("JWT_AUDIENCE", "a non-empty string", "")
+	}
+
+	switch c.Store {
+	case StoreMemory:
+	case StoreBolt:
+		if c.BoltPath == "" {
+			return varErr("BOLT_PATH", "a file path when AUTH_STORE is bolt", "")
+		}
+	case StoreRedis:
+		if err := checkRedisURL(string(c.RedisURL)); err != nil {
+			return err
+		}
+	default:
+		return varErr("AUTH_STORE", "memory, bolt or redis", got("AUTH_STORE", string(c.Store)))
+	}
+
+	switch {
+	case c.LoginMaxFailures < 1:
+		return varErr("LOGIN_MAX_FAILURES", "a whole number above 0", got("LOGIN_MAX_FAILURES", fmt.Sprint(c.LoginMaxFailures)))
+	case c.LoginWindow < time.Millisecond:
+		return varErr("LOGIN_WINDOW", "a Go duration of at least 1ms", dur("LOGIN_WINDOW", c.LoginWindow))
+	}
+	for _, p := range c.TrustedProxies {
+		if !p.IsValid() {
+			return varErr("TRUSTED_PROXIES", `comma-separated CIDRs such as "10.0.0.0/8"`, "")
+		}
+	}
+
+	switch c.PasswordHash {
+	case HashArgon2id, HashBcrypt:
+	default:
+		return varErr("PASSWORD_HASH", "argon2id or bcrypt", got("PASSWORD_HASH", string(c.PasswordHash)))
+	}
+
+	return c.validateAdmin()
+}
+
+func (c *Config) validateAdmin() error {
+	switch {
+	case c.AdminUsername == "" && c.AdminPassword == "":
+		return nil
+	case c.AdminUsername == "":
+		return varErr("ADMIN_USERNAME", "it set together with ADMIN_PASSWORD (both or neither)", "")
+	case c.AdminPassword == "":
+		return varErr("ADMIN_PASSWORD", "it set together with ADMIN_USERNAME (both or neither)", "")
+	}
+	if _, err := store.CanonicalUsername(c.AdminUsername); err != nil {
+		return varErr("ADMIN_USERNAME", "a username that PRECIS UsernameCaseMapped allows (RFC 8265)", "")
+	}
+	return checkAdminPassword(string(c.AdminPassword), c.PasswordHash)
+}
+
+// checkAdminPassword applies the password rules of the HTTP API: 8 to
+// 1024 bytes, used whole, and at most 72 for bcrypt, which would ignore
+// the rest.
+func checkAdminPassword(pw string, kind HashKind) error {
+	switch {
+	case len(pw) < auth.MinPasswordLen || len(pw) > auth.MaxPasswordLen:
+		return varErr("ADMIN_PASSWORD", fmt.Sprintf("%d to %d bytes", auth.MinPasswordLen, auth.MaxPasswordLen), "")
+	case kind == HashBcrypt && len(pw) > 72:
+		return varErr("ADMIN_PASSWORD", "at most 72 bytes with PASSWORD_HASH=bcrypt", "")
+	}
+	return nil
+}
+
+// checkRedisURL catches what can be caught without store/redis's parser;
+// [Build] reports the rest, also naming REDIS_URL. The URL is never quoted:
+// it may hold a password.
+func checkRedisURL(u string) error {
+	const want = "redis://host:port[/db], rediss://host:port[/db] or a comma-separated host:port list"
+	u = strings.TrimSpace(u)
+	if u == "" {
+		return varErr("REDIS_URL", want+" when AUTH_STORE is redis", "")
+	}
+	if i := strings.Index(u, "://"); i >= 0 && u[:i] != "redis" && u[:i] != "rediss" {
+		return varErr("REDIS_URL", want, "")
+	}
+	return nil
+}
+
+// fmtDuration prints d without trailing zero units: 10m, 1h30m, 168h.
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}

@@ -1,0 +1,45 @@
+package config
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/store/redis"
+)
+
+// BuildOption adjusts [Build] beyond what [Config] says.
+type BuildOption func(*buildConfig)
+
+type buildConfig struct {
+	logger    *slog.Logger
+	now       func() time.Time
+	redisOpts []redis.Option
+	authOpts  []auth.Option
+}
+
+// WithLogger sets the logger for start-up warnings (a random JWT secret, a
+// generated key) and the admin bootstrap, and for the Authenticator's audit
+// events. Default slog.Default(), which writes to stderr. No secret or
+// password is ever an attribute.
+func WithLogger(l *slog.Logger) BuildOption { return func(c *buildConfig) { c.logger = l } }
+
+// WithClock sets the time source of the Signer, Verifier, Authenticator and
+// store. Default time.Now; tests inject a fake clock. With Redis the clock
+// must stay close to the server's, which expires keys by its own.
+func WithClock(now func() time.Time) BuildOption { return func(c *buildConfig) { c.now = now } }
+
+// WithRedisOptions adds options for store/redis when AUTH_STORE is redis,
+// after Build's own: a key prefix (redis.WithPrefix) to share one Redis
+// between deployments or test runs, a timeout for a distant Redis.
+// Ignored for other stores.
+func WithRedisOptions(opts ...redis.Option) BuildOption {
+	return func(c *buildConfig) { c.redisOpts = append(c.redisOpts, opts...) }
+}
+
+// WithAuthOptions adds options for auth.New after those Build derives from
+// the Config, so they win: an error handler, an rbac policy, or the
+// cookie-mode and mailer options that [Unwired] lists.
+func WithAuthOptions(opts ...auth.Option) BuildOption {
+	return func(c *buildConfig) { c.authOpts = append(c.authOpts, opts...) }
+}
