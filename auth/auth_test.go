@@ -285,3 +285,25 @@ func (f *fixture) login2(username string) TokenResponse {
 	f.clk.Advance(2 * time.Minute)
 	return f.login(username)
 }
+
+// TestCachedVerifierStillChecksRevocation: a token.Cache answers the
+// signature work, never the revocation check, which runs on every request.
+func TestCachedVerifierStillChecksRevocation(t *testing.T) {
+	f := newFixture(t, nil)
+	cache, err := token.NewCache(0)
+	require.NoError(t, err)
+	cached, err := f.verifier.Cached(cache)
+	require.NoError(t, err)
+	a, err := New(f.signer, cached, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now), WithLogger(slog.New(&logSink{})))
+	require.NoError(t, err)
+	tr := f.register("alice")
+	for range 2 { // the second is a cache hit
+		p, err := a.AuthenticateToken(t.Context(), tr.AccessToken)
+		require.NoError(t, err)
+		assert.Equal(t, "alice", p.Username)
+	}
+	w := f.do(req{method: "POST", path: "/auth/logout", bearer: tr.AccessToken})
+	require.Equal(t, http.StatusNoContent, w.Code)
+	_, err = a.AuthenticateToken(t.Context(), tr.AccessToken)
+	assert.ErrorIs(t, err, ErrRevoked)
+}

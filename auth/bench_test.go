@@ -15,14 +15,23 @@ import (
 // BenchmarkMiddleware measures one authenticated request through Require
 // on the memory store: Bearer parsing, signature and claims (HS256),
 // revocation check, principal and context. "jwt" reads the username claim
-// too (VerifyInto); "verify-only" is a Verifier that cannot.
+// too (VerifyInto); "verify-only" is a Verifier that cannot; "jwt-cached"
+// is "jwt" with a token.Cache (the revocation check still runs each time).
 func BenchmarkMiddleware(b *testing.B) {
 	f := newFixture(b, nil)
 	tr := f.register("alice")
+	cache, err := token.NewCache(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cached, err := f.verifier.Cached(cache)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, v := range []struct {
 		name string
 		v    token.Verifier
-	}{{"jwt", f.verifier}, {"verify-only", plainVerifier{f.verifier}}} {
+	}{{"jwt", f.verifier}, {"verify-only", plainVerifier{f.verifier}}, {"jwt-cached", cached}} {
 		b.Run(v.name, func(b *testing.B) {
 			a, err := New(f.signer, v.v, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now),
 				WithIssuer(testIssuer), WithAudience(testAudience))
