@@ -57,17 +57,15 @@ func TestMount(t *testing.T) {
 	}
 }
 
-// TestMountErrorsMatchHandlers: every error a mounted handler gives on gin
-// is the one the handler gives on net/http, 405s included (JSON, with
-// Allow), since Mount leaves the method check to the handlers.
-func TestMountErrorsMatchHandlers(t *testing.T) {
+// TestMountErrorsMatchNetHTTP: every error the mounted handlers give on gin
+// is the one auth.Mount's net/http mux gives, 405s included (JSON, with
+// Allow), since both leave the method check to the handlers.
+func TestMountErrorsMatchNetHTTP(t *testing.T) {
 	f := newFixture(t)
 	g := ginpkg.New()
 	gatekeepgin.Mount(g, f.a)
-	handlers := map[string]http.Handler{
-		"/auth/register": f.a.Register(), "/auth/login": f.a.Login(), "/auth/refresh": f.a.Refresh(),
-		"/auth/logout": f.a.Logout(), "/auth/logout-all": f.a.LogoutAll(), "/me": f.a.Me(), "/healthz": f.a.Health(),
-	}
+	mux := http.NewServeMux()
+	f.a.Mount(mux)
 	rows := []struct{ method, path, body string }{
 		{http.MethodGet, "/auth/login", ""},
 		{http.MethodDelete, "/me", ""},
@@ -81,7 +79,7 @@ func TestMountErrorsMatchHandlers(t *testing.T) {
 	}
 	for _, row := range rows {
 		t.Run(row.method+row.path, func(t *testing.T) {
-			want := serve(handlers[row.path], newRequest(row.method, row.path, row.body))
+			want := serve(mux, newRequest(row.method, row.path, row.body))
 			got := serve(g, newRequest(row.method, row.path, row.body))
 			require.GreaterOrEqual(t, want.Status, 400)
 			assert.Equal(t, want, got)
