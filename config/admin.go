@@ -50,6 +50,10 @@ func BootstrapAdmin(ctx context.Context, users store.UserStore, h auth.Hasher, u
 	case err != nil:
 		return nil, false, fmt.Errorf("config: ADMIN_USERNAME: creating the admin user: %w", err)
 	}
+	// The stored copy carries what the store set (CreatedAt, UpdatedAt).
+	if stored, err := users.User(ctx, u.ID); err == nil {
+		u = stored
+	}
 	return u, true, nil
 }
 
