@@ -679,9 +679,13 @@ func (a *Authenticator) Health() http.Handler {
 
 // Mount registers the handlers on mux at the paths of the HTTP API:
 //
-//	POST /auth/register    POST /auth/login    POST /auth/refresh
-//	POST /auth/logout      POST /auth/logout-all
-//	GET  /me               GET  /healthz
+//	POST   /auth/register          POST /auth/login    POST /auth/refresh
+//	POST   /auth/logout            POST /auth/logout-all
+//	GET    /auth/sessions          DELETE /auth/sessions/{id}
+//	POST   /auth/password/change   POST /auth/password/forgot
+//	POST   /auth/password/reset
+//	GET    /admin/users            PUT  /admin/users/{id}/roles
+//	GET    /me                     GET  /healthz
 //
 // The patterns name paths only: each handler checks its method itself, so
 // a wrong method gets the API's JSON 405 rather than ServeMux's plain-text
@@ -693,6 +697,10 @@ func (a *Authenticator) Mount(mux *http.ServeMux) {
 	mux.Handle("/auth/refresh", a.Refresh())
 	mux.Handle("/auth/logout", a.Logout())
 	mux.Handle("/auth/logout-all", a.LogoutAll())
+	mux.Handle("/auth/sessions", a.Sessions())
+	mux.Handle("/auth/sessions/{id}", a.DeleteSession())
+	mux.Handle("/admin/users", a.Users())
+	mux.Handle("/admin/users/{id}/roles", a.UserRoles())
 	mux.Handle("/me", a.Me())
 	mux.Handle("/healthz", a.Health())
 }

@@ -46,6 +46,7 @@ type config struct {
 	logger         *slog.Logger
 	errorHandler   ErrorHandler
 	policy         *rbac.Policy
+	adminRole      string
 }
 
 func defaultConfig() config {
@@ -60,6 +61,7 @@ func defaultConfig() config {
 		loginWindow:   DefaultLoginWindow,
 		now:           time.Now,
 		errorHandler:  WriteError,
+		adminRole:     DefaultAdminRole,
 	}
 }
 
@@ -87,6 +89,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: nil logger", ErrInvalidConfig)
 	case isNil(c.hasher):
 		return fmt.Errorf("%w: nil hasher", ErrInvalidConfig)
+	case c.adminRole == "":
+		return fmt.Errorf("%w: empty admin role", ErrInvalidConfig)
 	}
 	for _, a := range c.audience {
 		if a == "" {
@@ -195,3 +199,9 @@ func WithErrorHandler(h ErrorHandler) Option { return func(c *config) { c.errorH
 // it name only roles p defines. Default none: a guard matches the roles it
 // names exactly.
 func WithPolicy(p *rbac.Policy) Option { return func(c *config) { c.policy = p } }
+
+// WithAdminRole names the role the admin handlers ([Authenticator.Users],
+// [Authenticator.UserRoles]) require. Default "admin"; with [WithPolicy],
+// roles that inherit it pass too. Change it when your administrators
+// already have a role of another name.
+func WithAdminRole(role string) Option { return func(c *config) { c.adminRole = role } }
