@@ -35,9 +35,10 @@ const DefaultCacheCapacity = 32 << 10
 //     miss.
 //
 // Memory is bounded by the capacity. The cache is split into shards by a
-// keyed hash of the token; a hit takes one shard's read lock and sets a
-// reference bit, so hits on different shards never contend and hits on one
-// shard share the lock. Each shard evicts by CLOCK (second chance): a hit
+// keyed hash of the token; a hit normally reads one atomic slot of its
+// shard's index and takes no lock (a token whose slot another holds falls
+// back to the shard's read lock), and it writes nothing shared once the
+// entry's reference bit is set, so hits scale with cores. Each shard evicts by CLOCK (second chance): a hit
 // only sets a bit (no list to reorder, so no write lock on the hit path as
 // LRU would need), and an insertion sweeps the hand past recently used
 // entries, taking expired and invalidated ones first; amortised O(1).
@@ -55,6 +56,12 @@ type Cache struct {
 }
 
 type cacheShard struct {
+	// idx is a direct-mapped index over m that hits read without any
+	// lock or shared write. It is only a hint: a slot may hold an evicted
+	// entry (still a verified token: every hit re-runs the checks) or
+	// another token (the exact string decides), and a token whose slot
+	// another took is found in m under the read lock.
+	idx  []atomic.Pointer[cacheEntry]
 	mu   sync.RWMutex
 	m    map[uint64]*cacheEntry
 	ring []*cacheEntry // CLOCK slots; an entry not in m is free
@@ -110,8 +117,13 @@ func NewCache(capacity int) (*Cache, error) {
 		mask:     uint64(n - 1),
 		perShard: capacity / n, // total never exceeds capacity
 	}
+	slots := 2
+	for slots < 2*c.perShard {
+		slots *= 2
+	}
 	for i := range c.shards {
 		c.shards[i].m = make(map[uint64]*cacheEntry)
+		c.shards[i].idx = make([]atomic.Pointer[cacheEntry], slots)
 	}
 	return c, nil
 }
@@ -145,11 +157,14 @@ func (c *Cache) shard(h uint64) *cacheShard { return &c.shards[(h>>32)&c.mask] }
 // get returns the entry for tok, or nil. The caller checks its validity.
 func (c *Cache) get(h uint64, tok string) *cacheEntry {
 	sh := c.shard(h)
-	sh.mu.RLock()
-	e := sh.m[h]
-	sh.mu.RUnlock()
-	if e == nil || e.tok != tok {
-		return nil
+	e := sh.slot(h).Load()
+	if e == nil || e.hash != h || e.tok != tok {
+		sh.mu.RLock()
+		e = sh.m[h]
+		sh.mu.RUnlock()
+		if e == nil || e.tok != tok {
+			return nil
+		}
 	}
 	if !e.ref.Load() { // read before write: a hot entry's line stays shared
 		e.ref.Store(true)
@@ -157,20 +172,36 @@ func (c *Cache) get(h uint64, tok string) *cacheEntry {
 	return e
 }
 
+func (sh *cacheShard) slot(h uint64) *atomic.Pointer[cacheEntry] {
+	return &sh.idx[h&uint64(len(sh.idx)-1)]
+}
+
+// link makes e the entry for its hash; the caller holds sh.mu.
+func (sh *cacheShard) link(e *cacheEntry) {
+	sh.m[e.hash] = e
+	sh.slot(e.hash).Store(e)
+}
+
+// unlink removes e; the caller holds sh.mu.
+func (sh *cacheShard) unlink(e *cacheEntry) {
+	delete(sh.m, e.hash)
+	sh.slot(e.hash).CompareAndSwap(e, nil)
+}
+
 // drop removes e if it is still the entry for its hash.
 func (c *Cache) drop(e *cacheEntry) {
 	sh := c.shard(e.hash)
 	sh.mu.Lock()
 	if sh.m[e.hash] == e {
-		delete(sh.m, e.hash)
+		sh.unlink(e)
 	}
 	sh.mu.Unlock()
 }
 
 // put inserts e, replacing any entry with the same hash (the same token
 // verified again, or a colliding one: the exact string decides on lookup).
-// expired reports whether an entry can no longer be served at all.
-func (c *Cache) put(e *cacheEntry, expired func(*cacheEntry) bool) {
+// Entries that cannot be served at now or later go first.
+func (c *Cache) put(e *cacheEntry, now time.Time) {
 	if c.perShard == 0 {
 		return
 	}
@@ -181,13 +212,13 @@ func (c *Cache) put(e *cacheEntry, expired func(*cacheEntry) bool) {
 	if old, ok := sh.m[e.hash]; ok {
 		e.slot = old.slot
 		sh.ring[e.slot] = e
-		sh.m[e.hash] = e
+		sh.link(e)
 		return
 	}
 	if len(sh.ring) < c.perShard {
 		e.slot = len(sh.ring)
 		sh.ring = append(sh.ring, e)
-		sh.m[e.hash] = e
+		sh.link(e)
 		return
 	}
 	// CLOCK: free and dead slots first, then the first entry not used
@@ -201,17 +232,17 @@ func (c *Cache) put(e *cacheEntry, expired func(*cacheEntry) bool) {
 		}
 		r := sh.ring[i]
 		live := sh.m[r.hash] == r
-		if live && r.ref.Load() && !expired(r) {
+		if live && r.ref.Load() && now.Before(r.expAt) {
 			r.ref.Store(false)
 			continue
 		}
 		if live {
-			delete(sh.m, r.hash)
+			sh.unlink(r)
 			c.evicts.Add(1)
 		}
 		e.slot = i
 		sh.ring[i] = e
-		sh.m[e.hash] = e
+		sh.link(e)
 		return
 	}
 }

@@ -213,7 +213,7 @@ func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra ex
 	if err != nil {
 		return nil, err // failures are never cached
 	}
-	c.put(newCacheEntry(h, tok, key, typ, v.cfg.leeway, &in, cl, xv), v.unusable)
+	c.put(newCacheEntry(h, tok, key, typ, v.cfg.leeway, &in, cl, xv), v.cfg.clock())
 	return cl, nil
 }
 
@@ -239,12 +239,6 @@ func (v *JWTVerifier) fromCache(ctx context.Context, typ Type, e *cacheEntry, ex
 	cl := new(Claims)
 	*cl = e.claims
 	return cl, true
-}
-
-// unusable reports whether an entry can no longer be served at any time
-// the clock may now show (for eviction; hits check everything).
-func (v *JWTVerifier) unusable(e *cacheEntry) bool {
-	return !v.cfg.clock().Before(e.expAt)
 }
 
 // verifyFull is the whole verification. It returns the claims, the key
