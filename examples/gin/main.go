@@ -1,0 +1,96 @@
+// Command gin serves gatekeep's HTTP API on a gin engine: the same API,
+// configuration and behaviour as examples/nethttp.
+//
+//	go run ./examples/gin
+//
+// With no variables at all it listens on 127.0.0.1:8080 with the memory
+// store and a random per-start secret (and says so on stderr). See
+// .env.example for every variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	ginadapter "github.com/gatekeep/gatekeep/adapters/gin"
+	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/token"
+)
+
+func init() {
+	// Without it gin prints every route and a debug warning at start.
+	if os.Getenv(gin.EnvGinMode) == "" {
+		gin.SetMode(gin.ReleaseMode)
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err) // one line, naming the variable at fault
+		os.Exit(1)
+	}
+}
+
+// newHandler is the whole API: the auth handlers, the JWKS and JSON
+// errors for unknown routes.
+func newHandler(st *config.Stack) http.Handler {
+	r := gin.New()
+	r.Use(gin.Recovery())
+	// /me/ is not /me: answer 404 as net/http and chi do, not a redirect.
+	r.RedirectTrailingSlash = false
+	ginadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz
+	r.Any("/.well-known/jwks.json", ginadapter.Handler(token.JWKSHandler(st.Keys)))
+	r.NoRoute(func(c *gin.Context) {
+		auth.WriteError(c.Writer, c.Request, auth.ErrNotFound) // JSON, as every error of the API
+	})
+	return r
+}
+
+// run serves until ctx ends, then finishes in-flight requests and closes
+// the store.
+func run(ctx context.Context) error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	st, err := config.Build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", st.Addr)
+	if err != nil {
+		return fmt.Errorf("ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: newHandler(st), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	slog.Info("gatekeep: listening", "addr", "http://"+ln.Addr().String(), "store", cfg.Store)
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+// Command nethttp serves gatekeep's HTTP API on the standard library's
+// ServeMux (Go 1.22+ patterns): register, login, refresh, logout, /me,
+// /healthz and the JWKS, configured from the environment and a .env file.
+//
+//	go run ./examples/nethttp
+//
+// With no variables at all it listens on 127.0.0.1:8080 with the memory
+// store and a random per-start secret (and says so on stderr). See
+// .env.example for every variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/token"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err) // one line, naming the variable at fault
+		os.Exit(1)
+	}
+}
+
+// newHandler is the whole API: the auth handlers, the JWKS and a JSON 404.
+func newHandler(st *config.Stack) http.Handler {
+	mux := http.NewServeMux()
+	st.Auth.Mount(mux) // /auth/*, GET /me, GET /healthz
+	mux.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth.WriteError(w, r, auth.ErrNotFound) // JSON, as every error of the API
+	}))
+	return mux
+}
+
+// run serves until ctx ends, then finishes in-flight requests and closes
+// the store.
+func run(ctx context.Context) error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	st, err := config.Build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", st.Addr)
+	if err != nil {
+		return fmt.Errorf("ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: newHandler(st), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	slog.Info("gatekeep: listening", "addr", "http://"+ln.Addr().String(), "store", cfg.Store)
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
