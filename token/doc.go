@@ -48,6 +48,18 @@
 //	src, err := token.NewRemoteKeySource("https://issuer.example/.well-known/jwks.json")
 //	verifier, err := token.NewVerifier(src, token.WithIssuer("gatekeep"))
 //
+// A service that sees the same tokens again and again gives its verifier a
+// [Cache] ([WithCache], or [JWTVerifier.Cached] for a verifier it was
+// handed): a token verified once is then answered without signature or JSON
+// work, while its type, exp, nbf and iat and its key's presence in the key
+// set are checked again on every hit. Revocation stays the caller's job on
+// every request. Tokens whose header is byte for byte the one [JWTSigner]
+// writes skip header decoding, and claims are decoded without reflection
+// when that gives encoding/json's answer.
+//
+//	cache, err := token.NewCache(0) // DefaultCacheCapacity entries, ~30 MiB
+//	verifier, err := token.NewVerifier(ks, token.WithIssuer("gatekeep"), token.WithCache(cache))
+//
 // Rotation: [KeySet.Add] the new key, wait until verifiers have it (the JWKS
 // handler lets caches keep the set five minutes), [KeySet.SetActive] it, and
 // [KeySet.Remove] the old key once its last token has expired.

@@ -97,3 +97,29 @@ func ExampleJWKSHandler() {
 	// user-1 <nil>
 	// 1 es-1 sig
 }
+
+func ExampleWithCache() {
+	key, _ := token.GenerateKey(token.HS256, "hs-1")
+	ks, _ := token.NewKeySet(key)
+	cache, _ := token.NewCache(0) // DefaultCacheCapacity
+	signer, _ := token.NewSigner(ks, token.WithClock(exampleClock))
+	verifier, _ := token.NewVerifier(ks, token.WithClock(exampleClock), token.WithCache(cache))
+	tok, _ := signer.Sign(token.Access, &token.Claims{Subject: "user-1", ExpiresAt: exampleClock().Add(time.Minute)})
+
+	ctx := context.Background()
+	for i := 0; i < 3; i++ { // verified once, then answered from the cache
+		claims, err := verifier.Verify(ctx, token.Access, tok)
+		fmt.Println(claims.Subject, err)
+	}
+	// Type, times and key are still checked on every hit.
+	_, err := verifier.Verify(ctx, token.Refresh, tok)
+	fmt.Println(errors.Is(err, token.ErrWrongType))
+	st := cache.Stats()
+	fmt.Println(st.Entries, st.Misses)
+	// Output:
+	// user-1 <nil>
+	// user-1 <nil>
+	// user-1 <nil>
+	// true
+	// 1 2
+}
