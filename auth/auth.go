@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/gatekeep/gatekeep/store"
@@ -30,6 +31,13 @@ type Authenticator struct {
 	log       *slog.Logger
 	hashSlots chan struct{}
 	dummyHash string
+
+	// Password-reset notifications run in the background (see Close).
+	notifySlots    chan struct{}
+	bgMu           sync.Mutex
+	bgClosed       bool
+	bg             sync.WaitGroup
+	warnNoNotifier sync.Once
 }
 
 // New returns an Authenticator signing with signer, verifying with
@@ -73,8 +81,13 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 		cfg:       cfg,
 		log:       cfg.logger,
 		hashSlots: make(chan struct{}, cfg.maxHashes),
+
+		notifySlots: make(chan struct{}, maxPendingNotifications),
 	}
 	a.jwt, _ = verifier.(*token.JWTVerifier)
+	if cfg.notifier != nil && a.jwt == nil {
+		return nil, fmt.Errorf("%w: password reset needs a *token.JWTVerifier to read its tokens' claims", ErrInvalidConfig)
+	}
 	// The hash that unknown usernames are verified against, so that they
 	// cost what a wrong password costs.
 	var pw [24]byte

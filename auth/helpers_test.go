@@ -135,6 +135,7 @@ func newFixture(t testing.TB, st store.Store, opts ...Option) *fixture {
 	}, opts...)
 	a, err := New(signer, verifier, st, all...)
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
 	mux := http.NewServeMux()
 	a.Mount(mux)
 	private := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

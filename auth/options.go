@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"runtime"
 	"time"
 
@@ -47,6 +48,11 @@ type config struct {
 	errorHandler   ErrorHandler
 	policy         *rbac.Policy
 	adminRole      string
+	notifier       Notifier
+	resetLink      string
+	resetTTL       time.Duration
+	resetRequests  int
+	resetWindow    time.Duration
 }
 
 func defaultConfig() config {
@@ -62,6 +68,9 @@ func defaultConfig() config {
 		now:           time.Now,
 		errorHandler:  WriteError,
 		adminRole:     DefaultAdminRole,
+		resetTTL:      DefaultPasswordResetTTL,
+		resetRequests: DefaultResetRequests,
+		resetWindow:   DefaultResetWindow,
 	}
 }
 
@@ -91,6 +100,15 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: nil hasher", ErrInvalidConfig)
 	case c.adminRole == "":
 		return fmt.Errorf("%w: empty admin role", ErrInvalidConfig)
+	case c.resetTTL < MinPasswordResetTTL || c.resetTTL > MaxPasswordResetTTL:
+		return fmt.Errorf("%w: password reset TTL must be between %v and %v", ErrInvalidConfig, MinPasswordResetTTL, MaxPasswordResetTTL)
+	case c.resetRequests < 1 || c.resetWindow <= 0:
+		return fmt.Errorf("%w: password reset throttle needs at least one request and a positive window", ErrInvalidConfig)
+	}
+	if c.notifier != nil || c.resetLink != "" {
+		if err := checkResetLink(c.notifier, c.resetLink); err != nil {
+			return err
+		}
 	}
 	for _, a := range c.audience {
 		if a == "" {
@@ -205,3 +223,43 @@ func WithPolicy(p *rbac.Policy) Option { return func(c *config) { c.policy = p }
 // roles that inherit it pass too. Change it when your administrators
 // already have a role of another name.
 func WithAdminRole(role string) Option { return func(c *config) { c.adminRole = role } }
+
+// WithPasswordReset turns on password-reset messages: POST
+// /auth/password/forgot for an existing user has n send a [PasswordReset]
+// whose link is linkBase with "#token=<reset token>" appended. linkBase is
+// an absolute http(s) URL without a fragment, such as
+// "https://app.example.com/reset-password": the page of your application
+// that asks for the new password and posts it with the token to POST
+// /auth/password/reset. It comes from configuration only, never from a
+// request's Host header, so a forged Host cannot redirect a reset link.
+// Default none: forgot answers 202 and sends nothing (with a warning logged
+// at its first use). Needs a *token.JWTVerifier (as [New]'s verifier) to
+// read the token's claims.
+func WithPasswordReset(n Notifier, linkBase string) Option {
+	return func(c *config) { c.notifier, c.resetLink = n, linkBase }
+}
+
+// WithPasswordResetTTL sets how long a reset token works. Default 15
+// minutes, at least 1 minute and at most 24 hours: the token opens the
+// account to whoever reads the message, so keep it short.
+func WithPasswordResetTTL(d time.Duration) Option { return func(c *config) { c.resetTTL = d } }
+
+// WithPasswordResetThrottle sets how many forgot-password requests one
+// username may make within window before further ones get 429. Default 3
+// in 15 minutes, which bounds how many messages anyone can make a user
+// receive. Names that do not exist are counted alike.
+func WithPasswordResetThrottle(maxRequests int, window time.Duration) Option {
+	return func(c *config) { c.resetRequests, c.resetWindow = maxRequests, window }
+}
+
+func checkResetLink(n Notifier, link string) error {
+	if isNil(n) {
+		return fmt.Errorf("%w: nil password reset Notifier", ErrInvalidConfig)
+	}
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || u.Fragment != "" || u.Opaque != "" || len(link) > 2048 {
+		return fmt.Errorf("%w: the password reset link base must be an absolute http(s) URL without user info or fragment", ErrInvalidConfig)
+	}
+	return nil
+}

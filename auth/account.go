@@ -1,0 +1,479 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gatekeep/gatekeep/store"
+	"github.com/gatekeep/gatekeep/token"
+)
+
+// Password reset defaults and limits.
+const (
+	DefaultPasswordResetTTL = 15 * time.Minute
+	MinPasswordResetTTL     = time.Minute
+	MaxPasswordResetTTL     = 24 * time.Hour
+	// DefaultResetRequests forgot-password requests per account are
+	// allowed within DefaultResetWindow; further ones get 429.
+	DefaultResetRequests = 3
+	DefaultResetWindow   = 15 * time.Minute
+	// maxPendingNotifications bounds the notifications being sent at
+	// once; beyond it a request is still answered 202 and the message is
+	// dropped with a warning.
+	maxPendingNotifications = 64
+	// notifyTimeout bounds one Notifier call.
+	notifyTimeout = 30 * time.Second
+)
+
+// PasswordReset is what a [Notifier] sends to a user who asked to reset
+// their password. It prints and logs without its token or link.
+type PasswordReset struct {
+	// UserID, Username and Email (possibly empty) identify the recipient.
+	UserID   string
+	Username string
+	Email    string
+	// Link is the configured link base ([WithPasswordReset]) with
+	// "#token=<token>" appended: the page it opens posts the token to
+	// POST /auth/password/reset. The token rides in the fragment so that
+	// browsers never send it to a server, in a request line or a Referer.
+	Link string
+	// Token is the reset token itself, for messages that show it apart.
+	Token string
+	// ExpiresAt is when the token stops working.
+	ExpiresAt time.Time
+}
+
+// LogValue keeps the token and the link out of logs.
+func (n PasswordReset) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("user_id", n.UserID), slog.Time("expires_at", n.ExpiresAt))
+}
+
+// String keeps the token and the link out of fmt's output.
+func (n PasswordReset) String() string { return "password reset for user " + n.UserID }
+
+// GoString keeps the token and the link out of %#v.
+func (n PasswordReset) GoString() string { return n.String() }
+
+// Notifier delivers password-reset messages (by mail, say). The
+// Authenticator calls it in the background, after the request that asked
+// has been answered, with a context that ends after 30 seconds; an error is
+// logged and nothing is retried. Implementations are safe for concurrent
+// use.
+type Notifier interface {
+	NotifyPasswordReset(ctx context.Context, n PasswordReset) error
+}
+
+// NotifierFunc adapts a function to a [Notifier].
+type NotifierFunc func(ctx context.Context, n PasswordReset) error
+
+// NotifyPasswordReset calls f.
+func (f NotifierFunc) NotifyPasswordReset(ctx context.Context, n PasswordReset) error {
+	return f(ctx, n)
+}
+
+// resetExtra is the application claim of reset tokens: a fingerprint of
+// the password hash the user had when the token was issued.
+type resetExtra struct {
+	Fingerprint string `json:"pwf"`
+}
+
+// passwordFingerprint binds a reset token to the password hash it was
+// issued under: any password change (a reset, a change, a rehash) makes a
+// new hash, with a new random salt, so the token no longer matches. The
+// hash's salt is secret, so the fingerprint tells its reader nothing that
+// helps guess the password.
+func passwordFingerprint(encodedHash string) string {
+	sum := sha256.Sum256([]byte("gatekeep password-reset fingerprint\x00" + encodedHash))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// forgotKey is the throttling key of forgot-password requests for a name.
+func forgotKey(canonical string) string {
+	return "auth:forgot:acct:" + accountKey(canonical)[len("auth:login:acct:"):]
+}
+
+// ForgotPassword returns the handler of POST /auth/password/forgot: body
+// {"username"}; 202 with no body, whether or not the user exists; 400
+// invalid_request for a malformed body; 429 too_many_attempts with
+// Retry-After once the name has asked too often ([WithPasswordResetThrottle],
+// counted alike for names that exist and names that do not).
+//
+// When the user exists, a one-time reset token (typ reset+jwt, lifetime
+// [WithPasswordResetTTL]) goes to the [Notifier] of [WithPasswordReset].
+// The request does the same work either way (decode, throttle, one user
+// lookup) and the token is signed and sent in the background, so the
+// answer's timing does not tell whether the account exists. Without a
+// Notifier nothing is sent, and a warning is logged once.
+func (a *Authenticator) ForgotPassword() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.allowMethod(w, r, http.MethodPost) {
+			return
+		}
+		if err := a.forgot(r.Context(), w, r); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusAccepted)
+	})
+}
+
+func (a *Authenticator) forgot(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Username string `json:"username"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Username == "" {
+		return describe(ErrInvalidRequest, "username is required")
+	}
+	now := a.cfg.now()
+	ipAttr := slog.String("ip", a.ClientIP(r).String())
+	name, nameErr := store.CanonicalUsername(in.Username)
+	if nameErr != nil {
+		name = in.Username
+	}
+	n, resetAt, err := a.st.Incr(ctx, forgotKey(name), a.cfg.resetWindow)
+	if err != nil {
+		return storeErr("password reset throttle", err)
+	}
+	if n > int64(a.cfg.resetRequests) {
+		ra := retryAfter(resetAt, now)
+		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.password_reset_throttled", ipAttr, slog.Duration("retry_after", ra))
+		return &ThrottledError{RetryAfter: ra}
+	}
+	var u *store.User
+	if nameErr == nil {
+		u, err = a.st.UserByUsername(ctx, name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			u = nil
+		case err != nil:
+			return storeErr("loading the user", err)
+		}
+	}
+	if a.cfg.notifier == nil {
+		a.warnNoNotifier.Do(func() {
+			a.log.LogAttrs(ctx, slog.LevelWarn, "auth.password_reset_disabled",
+				slog.String("reason", "no Notifier configured (WithPasswordReset): reset messages are not sent"))
+		})
+	}
+	if u == nil {
+		a.log.LogAttrs(ctx, slog.LevelInfo, "auth.password_reset_requested", ipAttr, slog.Bool("user_found", false))
+		return nil
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.password_reset_requested", ipAttr,
+		slog.Bool("user_found", true), slog.String("user_id", u.ID))
+	if a.cfg.notifier != nil {
+		a.sendReset(ctx, u, now)
+	}
+	return nil
+}
+
+// sendReset signs a reset token for u and hands it to the Notifier in the
+// background, bounded by maxPendingNotifications; Close waits for it.
+func (a *Authenticator) sendReset(ctx context.Context, u *store.User, now time.Time) {
+	a.bgMu.Lock()
+	defer a.bgMu.Unlock()
+	if a.bgClosed {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.password_reset_dropped",
+			slog.String("user_id", u.ID), slog.String("reason", "closed"))
+		return
+	}
+	select {
+	case a.notifySlots <- struct{}{}:
+	default:
+		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.password_reset_dropped",
+			slog.String("user_id", u.ID), slog.String("reason", "too many notifications in flight"))
+		return
+	}
+	a.bg.Add(1)
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		defer a.bg.Done()
+		defer func() { <-a.notifySlots }()
+		ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+		defer cancel()
+		n, err := a.resetMessage(u, now)
+		if err == nil {
+			err = a.cfg.notifier.NotifyPasswordReset(ctx, *n)
+		}
+		if err != nil {
+			// The error may come from the application's Notifier: log only
+			// that it failed, never its text (which might quote the link).
+			a.log.LogAttrs(ctx, slog.LevelError, "auth.password_reset_notify_failed", slog.String("user_id", u.ID))
+			return
+		}
+		a.log.LogAttrs(ctx, slog.LevelInfo, "auth.password_reset_sent", slog.String("user_id", u.ID))
+	}()
+}
+
+// resetMessage signs a reset token for u.
+func (a *Authenticator) resetMessage(u *store.User, now time.Time) (*PasswordReset, error) {
+	iat := now.Truncate(time.Second)
+	exp := iat.Add(a.cfg.resetTTL)
+	tok, err := a.signer.Sign(token.Reset, &token.Claims{
+		Issuer: a.cfg.issuer, Subject: u.ID, Audience: a.cfg.audience,
+		ExpiresAt: exp, IssuedAt: iat, ID: store.NewID(),
+		Extra: resetExtra{Fingerprint: passwordFingerprint(u.PasswordHash)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: signing: %w", ErrUnavailable, err)
+	}
+	return &PasswordReset{
+		UserID: u.ID, Username: u.Username, Email: u.Email,
+		Link: a.cfg.resetLink + "#token=" + tok, Token: tok, ExpiresAt: exp,
+	}, nil
+}
+
+// Close waits for the password-reset notifications in flight to finish
+// (each is bounded by 30 seconds); later ones are dropped with a warning.
+// The Authenticator otherwise keeps working. Close always returns nil.
+func (a *Authenticator) Close() error {
+	a.bgMu.Lock()
+	a.bgClosed = true
+	a.bgMu.Unlock()
+	a.bg.Wait()
+	return nil
+}
+
+// ResetPassword returns the handler of POST /auth/password/reset: body
+// {"token","new_password"}; 204 once the user's password is new_password
+// and every session and token of the user has ended
+// ([Authenticator.RevokeUser]). 401 invalid_token for a token that is
+// malformed, expired, of another type (an access or refresh token is never
+// a reset token, nor the other way round), already used, or spent by a
+// password change since it was issued; 400 invalid_request for a bad body
+// or new password (the token then stays usable).
+//
+// A token works once: its jti is spent through the store's UseOnce, so of
+// concurrent requests with one token exactly one succeeds.
+func (a *Authenticator) ResetPassword() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.allowMethod(w, r, http.MethodPost) {
+			return
+		}
+		if err := a.reset(r.Context(), w, r); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (a *Authenticator) reset(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Token       secret `json:"token"`
+		NewPassword secret `json:"new_password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Token == "" {
+		return describe(ErrInvalidRequest, "token is required")
+	}
+	if a.jwt == nil {
+		// Only a *token.JWTVerifier reads the fingerprint claim.
+		return describe(ErrInvalidToken, "password reset is not available")
+	}
+	var extra resetExtra
+	c, err := token.VerifyInto(ctx, a.jwt, token.Reset, string(in.Token), &extra)
+	if err != nil {
+		if errors.Is(err, token.ErrUnavailable) {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if c.Subject == "" || c.ID == "" || c.IssuedAt.IsZero() || extra.Fingerprint == "" {
+		return describe(ErrInvalidToken, "the token lacks sub, jti, iat or its fingerprint")
+	}
+	if err := a.checkIssuerAudience(c); err != nil {
+		return err
+	}
+	if err := a.checkRevoked(ctx, c); err != nil {
+		return err
+	}
+	if err := checkNewPassword(string(in.NewPassword)); err != nil {
+		return err
+	}
+	u, err := a.st.User(ctx, c.Subject)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return describe(ErrInvalidToken, "the user no longer exists")
+	case err != nil:
+		return storeErr("loading the user", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(extra.Fingerprint), []byte(passwordFingerprint(u.PasswordHash))) != 1 {
+		return describe(ErrInvalidToken, "the password has changed since the token was issued")
+	}
+	// Hash before spending the token, so a busy hasher (503) or a password
+	// the hasher refuses (400) leaves it usable.
+	hash, err := a.hashPassword(ctx, string(in.NewPassword))
+	if err != nil {
+		return err
+	}
+	first, err := a.st.UseOnce(ctx, "auth:reset:"+c.ID, c.ExpiresAt.Add(a.cfg.leeway))
+	if err != nil {
+		return storeErr("spending the reset token", err)
+	}
+	if !first {
+		return describe(ErrInvalidToken, "the token was already used")
+	}
+	if _, err := a.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &hash}); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return describe(ErrInvalidToken, "the user no longer exists")
+		}
+		return storeErr("updating the password", err)
+	}
+	if err := a.RevokeUser(ctx, u.ID); err != nil {
+		return err
+	}
+	// The user proved control of their mailbox: lift a login lockout.
+	if err := a.st.Reset(ctx, accountKey(u.Username)); err != nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_throttle_reset_failed", slog.String("user_id", u.ID))
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.password_reset",
+		slog.String("user_id", u.ID), slog.String("ip", a.ClientIP(r).String()))
+	return nil
+}
+
+// checkIssuerAudience requires the configured issuer and audience even
+// when the Verifier was not told them.
+func (a *Authenticator) checkIssuerAudience(c *token.Claims) error {
+	if a.cfg.issuer != "" && c.Issuer != a.cfg.issuer {
+		return describe(ErrInvalidToken, "the token has the wrong issuer")
+	}
+	if len(a.cfg.audience) > 0 && !intersects(c.Audience, a.cfg.audience) {
+		return describe(ErrInvalidToken, "the token has the wrong audience")
+	}
+	return nil
+}
+
+// ChangePassword returns the handler of POST /auth/password/change: with
+// a valid access token and body {"current_password","new_password"}, 204
+// once the password is new_password; every other session of the user ends
+// (the one of the presented token stays usable) and any reset token issued
+// earlier is spent. 401 invalid_credentials for a wrong current password,
+// counted and throttled with the account's logins (429 too_many_attempts
+// with Retry-After, [WithLoginThrottle]); 400 invalid_request for a bad
+// body or new password; 401 without a valid access token.
+func (a *Authenticator) ChangePassword() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.allowMethod(w, r, http.MethodPost) {
+			return
+		}
+		p, r, err := a.principal(r)
+		if err == nil {
+			err = a.changePassword(r.Context(), w, r, p)
+		}
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (a *Authenticator) changePassword(ctx context.Context, w http.ResponseWriter, r *http.Request, p *Principal) error {
+	var in struct {
+		CurrentPassword secret `json:"current_password"`
+		NewPassword     secret `json:"new_password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.CurrentPassword == "" {
+		return describe(ErrInvalidRequest, "current_password is required")
+	}
+	if err := checkNewPassword(string(in.NewPassword)); err != nil {
+		return err
+	}
+	u, err := a.st.User(ctx, p.UserID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return describe(ErrInvalidToken, "the user no longer exists")
+	case err != nil:
+		return storeErr("loading the user", err)
+	}
+	now := a.cfg.now()
+	ip := a.ClientIP(r)
+	ipAttr := slog.String("ip", ip.String())
+	ipk, acct := ipKey(ip), accountKey(u.Username)
+	if err := a.throttleIP(ctx, ipk, now); err != nil {
+		a.auditThrottled(ctx, err, ipAttr)
+		return err
+	}
+	if err := a.chargeAccount(ctx, acct, now); err != nil {
+		a.auditThrottled(ctx, err, ipAttr)
+		return err
+	}
+	cur := string(in.CurrentPassword)
+	ok := false
+	if len(cur) <= MaxPasswordLen {
+		ok, _, err = a.verifyPassword(ctx, cur, u.PasswordHash)
+		switch {
+		case errors.Is(err, ErrUnavailable):
+			return err
+		case err != nil:
+			a.log.LogAttrs(ctx, slog.LevelError, "auth.password_hash_unreadable", slog.String("user_id", u.ID))
+			ok = false
+		}
+	}
+	if !ok {
+		if _, _, err := a.st.Incr(ctx, ipk, a.cfg.loginWindow); err != nil {
+			return storeErr("login throttle", err)
+		}
+		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.password_change_failed", slog.String("user_id", u.ID), ipAttr)
+		return ErrInvalidCredentials
+	}
+	if err := a.st.Reset(ctx, acct); err != nil {
+		return storeErr("login throttle", err)
+	}
+	hash, err := a.hashPassword(ctx, string(in.NewPassword))
+	if err != nil {
+		return err
+	}
+	if _, err := a.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &hash}); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return describe(ErrInvalidToken, "the user no longer exists")
+		}
+		return storeErr("updating the password", err)
+	}
+	ended, err := a.endOtherSessions(ctx, u.ID, p.SessionID, now)
+	if err != nil {
+		return err
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.password_changed",
+		slog.String("user_id", u.ID), slog.String("session_id", p.SessionID),
+		slog.Int("sessions_ended", ended), ipAttr)
+	return nil
+}
+
+// endOtherSessions ends every session of the user but keep.
+func (a *Authenticator) endOtherSessions(ctx context.Context, userID, keep string, now time.Time) (int, error) {
+	ss, err := a.st.UserSessions(ctx, userID)
+	if err != nil {
+		return 0, storeErr("listing sessions", err)
+	}
+	n := 0
+	for _, s := range ss {
+		if s.ID == keep {
+			continue
+		}
+		if err := a.endSession(ctx, s.ID, now); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
