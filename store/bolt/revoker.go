@@ -65,20 +65,27 @@ func (s *Store) IsRevoked(ctx context.Context, c store.Check) (bool, error) {
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		now := unixNano(s.now())
 		b := tx.Bucket(bRevoked)
-		if c.TokenID != "" {
-			if v := b.Get([]byte(c.TokenID)); v != nil && !expired(v, now) {
-				revoked = true
-				return nil
+		// A record too short to hold its expiry is corrupt: an error (and
+		// so "revoked"), never "not revoked".
+		for _, id := range [2]string{c.TokenID, c.SessionID} {
+			if id == "" {
+				continue
 			}
-		}
-		if c.SessionID != "" {
-			if v := b.Get([]byte(c.SessionID)); v != nil && !expired(v, now) {
+			v := b.Get([]byte(id))
+			if v != nil && len(v) < 8 {
+				return fmt.Errorf("%w (revocation, %d bytes): %w", ErrCorrupt, len(v), store.ErrUnavailable)
+			}
+			if v != nil && !expired(v, now) {
 				revoked = true
 				return nil
 			}
 		}
 		if c.UserID != "" {
-			if v := tx.Bucket(bMarks).Get([]byte(c.UserID)); len(v) == 16 && !expired(v, now) {
+			v := tx.Bucket(bMarks).Get([]byte(c.UserID))
+			if v != nil && len(v) != 16 {
+				return fmt.Errorf("%w (valid-after mark, %d bytes): %w", ErrCorrupt, len(v), store.ErrUnavailable)
+			}
+			if v != nil && !expired(v, now) {
 				revoked = c.IssuedAt.Before(time.Unix(0, getInt(v[8:])))
 			}
 		}
