@@ -205,11 +205,20 @@ func TestRemoteKeySourceFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	block := make(chan struct{})
 	t.Cleanup(func() { close(block) })
+	// An attacker's JWK Set that does hold the signing key: following a
+	// redirect to it would make the token verify.
+	attackerKeys, err := token.NewKeySet(k1)
+	must(t, err)
+	attacker, _ := jwksServer(t, attackerKeys)
 	rows := []struct {
 		name    string
 		handler http.HandlerFunc
 		opts    []token.RemoteOption
 	}{
+		// attack: a caller's own client must not bring back redirects
+		{"redirect with the caller's client", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, attacker.URL+"/.well-known/jwks.json", http.StatusFound)
+		}, []token.RemoteOption{token.WithHTTPClient(&http.Client{})}},
 		{"500", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) }, nil},
 		{"not JSON", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<html>")) }, nil},
 		// DoS: an endless body is cut at the limit

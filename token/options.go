@@ -152,8 +152,10 @@ func WithInsecureHTTP() RemoteOption {
 	return func(r *remoteConfig) { r.anyHTTP = true }
 }
 
-// WithHTTPClient sets the client used to fetch the JWK Set. Default: a
-// client with a 10s timeout. A client without a Timeout gets the default.
+// WithHTTPClient sets the client used to fetch the JWK Set (for a proxy or
+// custom roots). Default: a client with a 10s timeout. The client is copied:
+// a copy without a Timeout gets the default, and redirects are never
+// followed, whatever the client's CheckRedirect says.
 func WithHTTPClient(c *http.Client) RemoteOption {
 	return func(r *remoteConfig) {
 		if c == nil {

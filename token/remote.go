@@ -67,15 +67,17 @@ func NewRemoteKeySource(rawURL string, opts ...RemoteOption) (*RemoteKeySource, 
 	if u.Scheme != "https" && (u.Scheme != "http" || !(cfg.anyHTTP || isLoopback(u.Hostname()))) {
 		return nil, fmt.Errorf("%w: JWKS URL must be https (http only to loopback, or with WithInsecureHTTP)", ErrInvalidConfig)
 	}
+	// A redirect could lead anywhere, plain http included, so none is
+	// followed — also with a caller's client, which is copied, not changed.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if cfg.client == nil {
-		cfg.client = &http.Client{
-			Timeout: DefaultRemoteTimeout,
-			// A redirect could lead anywhere, plain http included.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	} else if cfg.client.Timeout == 0 {
+		cfg.client = &http.Client{Timeout: DefaultRemoteTimeout, CheckRedirect: noRedirect}
+	} else {
 		c := *cfg.client
-		c.Timeout = DefaultRemoteTimeout
+		c.CheckRedirect = noRedirect
+		if c.Timeout == 0 {
+			c.Timeout = DefaultRemoteTimeout
+		}
 		cfg.client = &c
 	}
 	return &RemoteKeySource{url: u.String(), cfg: cfg}, nil
