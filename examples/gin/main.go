@@ -54,10 +54,21 @@ func newHandler(st *config.Stack) http.Handler {
 	r.RedirectTrailingSlash = false
 	ginadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz
 	r.Any("/.well-known/jwks.json", ginadapter.Handler(token.JWKSHandler(st.Keys)))
-	r.NoRoute(func(c *gin.Context) {
-		auth.WriteError(c.Writer, c.Request, auth.ErrNotFound) // JSON, as every error of the API
-	})
+	// Whatever else auth serves (its account and admin routes, which
+	// ginadapter.Mount does not register yet) goes to auth's own mux, and
+	// anything unknown gets the API's JSON 404.
+	r.NoRoute(gin.WrapH(authMux(st.Auth)))
 	return r
+}
+
+// authMux serves every route of auth.Mount, and a JSON 404 for the rest.
+func authMux(a *auth.Authenticator) *http.ServeMux {
+	mux := http.NewServeMux()
+	a.Mount(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		auth.WriteError(w, r, auth.ErrNotFound) // JSON, as every error of the API
+	})
+	return mux
 }
 
 // run serves until ctx ends, then finishes in-flight requests and closes

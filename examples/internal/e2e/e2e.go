@@ -195,6 +195,9 @@ type req struct {
 	method, path string
 	body         any
 	header       map[string]string
+	// anyNames records usernames and roles as strings in the transcript,
+	// for answers whose order depends on random ids (pages of users).
+	anyNames bool
 }
 
 // do sends q and records the exchange in the transcript.
@@ -250,11 +253,14 @@ var transcriptHeaders = []string{
 }
 
 // pathIDs are identifiers in paths, replaced in the transcript.
-var pathIDs = regexp.MustCompile(`/(sessions|users)/[^/?]+`)
+var (
+	pathIDs = regexp.MustCompile(`/(sessions|users)/[^/?]+`)
+	cursors = regexp.MustCompile(`cursor=[^&]+`)
+)
 
 func transcriptLine(q req, r *response) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s -> %d\n", q.method, pathIDs.ReplaceAllString(q.path, "/$1/{id}"), r.Status)
+	fmt.Fprintf(&b, "%s %s -> %d\n", q.method, cursors.ReplaceAllString(pathIDs.ReplaceAllString(q.path, "/$1/{id}"), "cursor={cursor}"), r.Status)
 	for _, h := range transcriptHeaders {
 		vs := r.Header.Values(h)
 		if len(vs) == 0 {
@@ -280,7 +286,7 @@ func transcriptLine(q req, r *response) string {
 		if err := json.Unmarshal(r.Body, &v); err != nil {
 			fmt.Fprintf(&b, "  body: <not JSON, %d bytes>\n", len(r.Body))
 		} else {
-			fmt.Fprintf(&b, "  body: %s\n", shape("", v))
+			fmt.Fprintf(&b, "  body: %s\n", shape("", v, q.anyNames))
 		}
 	}
 	return b.String()
@@ -312,7 +318,7 @@ var keptValues = map[string]bool{
 
 // shape renders v with its structure and types, keeping the values of
 // keptValues members.
-func shape(key string, v any) string {
+func shape(key string, v any, anyNames bool) string {
 	switch x := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(x))
@@ -322,18 +328,18 @@ func shape(key string, v any) string {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = fmt.Sprintf("%q:%s", k, shape(k, x[k]))
+			parts[i] = fmt.Sprintf("%q:%s", k, shape(k, x[k], anyNames))
 		}
 		return "{" + strings.Join(parts, ",") + "}"
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = shape(key, e)
+			parts[i] = shape(key, e, anyNames)
 		}
 		sort.Strings(parts) // stores list in their own order
 		return "[" + strings.Join(parts, ",") + "]"
 	case string:
-		if keptValues[key] {
+		if keptValues[key] && !(anyNames && (key == "username" || key == "roles")) {
 			return fmt.Sprintf("%q", x)
 		}
 		return "string"
