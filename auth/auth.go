@@ -38,6 +38,9 @@ type Authenticator struct {
 	bgClosed       bool
 	bg             sync.WaitGroup
 	warnNoNotifier sync.Once
+
+	// cookies is nil unless cookie mode is on.
+	cookies *cookieMode
 }
 
 // New returns an Authenticator signing with signer, verifying with
@@ -85,6 +88,11 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 		notifySlots: make(chan struct{}, maxPendingNotifications),
 	}
 	a.jwt, _ = verifier.(*token.JWTVerifier)
+	if cfg.cookies != nil {
+		if a.cookies, err = newCookieMode(*cfg.cookies, cfg.insecureCookies); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.notifier != nil && a.jwt == nil {
 		return nil, fmt.Errorf("%w: password reset needs a *token.JWTVerifier to read its tokens' claims", ErrInvalidConfig)
 	}

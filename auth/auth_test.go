@@ -93,6 +93,7 @@ func TestResponseFor(t *testing.T) {
 		{"too large", ErrPayloadTooLarge, 413, CodePayloadTooLarge, ""},
 		{"exists", ErrUserExists, 409, CodeUserExists, ""},
 		{"not found", ErrNotFound, 404, CodeNotFound, ""},
+		{"cross origin", ErrCrossOrigin, 403, CodeInvalidRequest, challengeInsufficiency}, // HTTP-API.md: every 403 carries it
 		{"throttled", &ThrottledError{RetryAfter: 1500 * time.Millisecond}, 429, CodeTooManyAttempts, ""},
 		{"unavailable", fmt.Errorf("%w: %s", ErrUnavailable, secretText), 503, CodeUnavailable, ""},
 		// Anything unknown fails closed, and its text never reaches the client.
@@ -139,6 +140,9 @@ func TestMethodsAndRoutes(t *testing.T) {
 		{"register", f.a.Register(), "POST"}, {"login", f.a.Login(), "POST"},
 		{"refresh", f.a.Refresh(), "POST"}, {"logout", f.a.Logout(), "POST"},
 		{"logout-all", f.a.LogoutAll(), "POST"}, {"me", f.a.Me(), "GET"}, {"health", f.a.Health(), "GET"},
+		{"sessions", f.a.Sessions(), "GET"}, {"delete session", f.a.DeleteSession(), "DELETE"},
+		{"change", f.a.ChangePassword(), "POST"}, {"forgot", f.a.ForgotPassword(), "POST"},
+		{"reset", f.a.ResetPassword(), "POST"}, {"users", f.a.Users(), "GET"},
 	} {
 		t.Run(h.name, func(t *testing.T) {
 			// Mounted anywhere (a router without method patterns), a

@@ -13,7 +13,8 @@
 // password ever reaches a client or a log line.
 //
 // The handlers serve gatekeep's HTTP API (register, login, refresh, logout,
-// logout-all, me, healthz). Passwords are hashed with argon2id by default
+// logout-all, sessions, password change, forgot and reset, admin users and
+// roles, me, healthz; see [Authenticator.Mount]). Passwords are hashed with argon2id by default
 // ([Argon2id], [Bcrypt]); logins are throttled per account and per client
 // IP; refresh tokens are single-use and a replayed one ends its whole
 // session (RFC 9700 §4.14.2).
@@ -38,6 +39,16 @@
 //
 //	p, _ := auth.FromContext(r.Context())
 //	fmt.Fprintf(w, "hello %s", p.Username)
+//
+// Account lifecycle: users list and end their sessions
+// ([Authenticator.Sessions], [Authenticator.DeleteSession]), change their
+// password ([Authenticator.ChangePassword]) or reset it with a one-time
+// token sent by the application's [Notifier] ([WithPasswordReset],
+// [Authenticator.ForgotPassword], [Authenticator.ResetPassword]);
+// administrators list users and set their roles ([Authenticator.SetRoles],
+// [Authenticator.Users], [Authenticator.UserRoles]). [WithCookies] also
+// delivers tokens as HttpOnly cookies for browsers, refusing cross-origin
+// unsafe requests authenticated by them (http.CrossOriginProtection).
 //
 // Role guards decide with an [rbac.Requirement]: pass [WithPolicy] for role
 // inheritance, or build a requirement yourself and use

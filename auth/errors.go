@@ -46,6 +46,10 @@ var (
 	// ErrUnavailable means a store could not answer, or too many password
 	// hashes were already running. Callers fail closed on it.
 	ErrUnavailable = errors.New("auth: service unavailable")
+	// ErrCrossOrigin means an unsafe-method request authenticated by
+	// cookie came from another origin (cookie mode, [WithCookies]); it is
+	// answered 403 invalid_request.
+	ErrCrossOrigin = errors.New("auth: cross-origin request refused")
 	// ErrMethodNotAllowed means the handler does not serve the request's
 	// method.
 	ErrMethodNotAllowed = errors.New("auth: method not allowed")

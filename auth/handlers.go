@@ -69,6 +69,9 @@ type TokenResponse struct {
 	TokenType    string   `json:"token_type"`
 	// ExpiresIn is the access token's lifetime in seconds.
 	ExpiresIn int64 `json:"expires_in"`
+
+	// The tokens' expiry times, for cookie mode's Max-Age.
+	accessExp, refreshExp time.Time
 }
 
 // LogValue keeps the tokens out of logs.
@@ -116,11 +119,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	case errors.As(err, &tooBig):
 		return ErrPayloadTooLarge
 	case errors.Is(err, io.EOF):
-		return describe(ErrInvalidRequest, "the body is empty")
+		return errEmptyBody
 	}
 	// Never echo the decoder's message: it quotes the client's input.
 	return describe(ErrInvalidRequest, "the body is not a JSON object of the expected fields and types")
 }
+
+// errEmptyBody is decodeJSON's error for a request without a body.
+var errEmptyBody = describe(ErrInvalidRequest, "the body is empty")
 
 // writeJSON sends v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -137,6 +143,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // (register, login, refresh), so that delivering them another way as well
 // (cookies) is a change here only. The body is never cached.
 func (a *Authenticator) writeTokens(w http.ResponseWriter, _ *http.Request, status int, resp *TokenResponse) {
+	if a.cookies != nil {
+		a.setTokenCookies(w, resp)
+	}
 	writeJSON(w, status, resp)
 }
 
@@ -187,6 +196,7 @@ func (a *Authenticator) issue(u *store.User, s *store.Session, refreshJTI string
 		User:        userInfo(u.ID, u.Username, u.Roles),
 		AccessToken: access, RefreshToken: refresh,
 		TokenType: "Bearer", ExpiresIn: expiresIn,
+		accessExp: accessExp, refreshExp: refreshExp,
 	}, nil
 }
 
@@ -423,7 +433,10 @@ func (a *Authenticator) auditThrottled(ctx context.Context, err error, ip slog.A
 
 // Refresh returns the handler of POST /auth/refresh: body
 // {"refresh_token"}; 200 with a new [TokenResponse] (the presented refresh
-// token is spent); 401 invalid_token otherwise.
+// token is spent); 401 invalid_token otherwise. In cookie mode
+// ([WithCookies]) an empty or {} body refreshes with the refresh cookie,
+// and such a request from another origin is refused (403) before anything
+// is spent.
 //
 // Rotation follows RFC 9700 §4.14.2: the session stores only the SHA-256
 // of the current refresh token's jti and rotates it by compare-and-swap, so
@@ -450,7 +463,18 @@ func (a *Authenticator) Refresh() http.Handler {
 		var in struct {
 			RefreshToken secret `json:"refresh_token"`
 		}
-		if err := decodeJSON(w, r, &in); err != nil {
+		err := decodeJSON(w, r, &in)
+		if a.cookies != nil && (err == errEmptyBody || err == nil && in.RefreshToken == "") {
+			// Cookie mode: an empty or {} body refreshes by the cookie.
+			var tok string
+			if tok, err = cookieToken(r, a.cookies.refresh); err == nil {
+				err = a.crossOrigin(r)
+			} else if errors.Is(err, ErrNoToken) {
+				err = describe(ErrInvalidRequest, "refresh_token is required, in the body or the refresh cookie")
+			}
+			in.RefreshToken = secret(tok)
+		}
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
@@ -581,6 +605,7 @@ func (a *Authenticator) Logout() http.Handler {
 			a.fail(w, r, err)
 			return
 		}
+		a.clearTokenCookies(w)
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -621,6 +646,7 @@ func (a *Authenticator) LogoutAll() http.Handler {
 			return
 		}
 		a.log.LogAttrs(r.Context(), slog.LevelInfo, "auth.logout_all", slog.String("user_id", p.UserID))
+		a.clearTokenCookies(w)
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 	})

@@ -19,8 +19,16 @@ import (
 // session and user's valid-after time). Errors wrap ErrNoToken,
 // ErrInvalidToken, ErrRevoked or, when the store cannot answer,
 // ErrUnavailable: map them with [ResponseFor].
+//
+// In cookie mode ([WithCookies]) a request without an Authorization header
+// is authenticated by its access-token cookie instead, and then refused
+// with an error wrapping ErrCrossOrigin when its method is unsafe and it
+// comes from another origin.
 func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 	tok, err := bearerToken(r)
+	if errors.Is(err, ErrNoToken) && a.cookies != nil {
+		tok, err = a.accessFromCookie(r)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -30,29 +30,31 @@ const (
 )
 
 type config struct {
-	accessTTL      time.Duration
-	refreshTTL     time.Duration
-	sessionMaxAge  time.Duration
-	leeway         time.Duration
-	issuer         string
-	audience       []string
-	hasher         Hasher
-	maxHashes      int
-	hashWait       time.Duration
-	maxFailures    int
-	loginWindow    time.Duration
-	trustedProxies []netip.Prefix
-	reuseGrace     time.Duration
-	now            func() time.Time
-	logger         *slog.Logger
-	errorHandler   ErrorHandler
-	policy         *rbac.Policy
-	adminRole      string
-	notifier       Notifier
-	resetLink      string
-	resetTTL       time.Duration
-	resetRequests  int
-	resetWindow    time.Duration
+	accessTTL       time.Duration
+	refreshTTL      time.Duration
+	sessionMaxAge   time.Duration
+	leeway          time.Duration
+	issuer          string
+	audience        []string
+	hasher          Hasher
+	maxHashes       int
+	hashWait        time.Duration
+	maxFailures     int
+	loginWindow     time.Duration
+	trustedProxies  []netip.Prefix
+	reuseGrace      time.Duration
+	now             func() time.Time
+	logger          *slog.Logger
+	errorHandler    ErrorHandler
+	policy          *rbac.Policy
+	adminRole       string
+	notifier        Notifier
+	resetLink       string
+	resetTTL        time.Duration
+	resetRequests   int
+	resetWindow     time.Duration
+	cookies         *CookieConfig
+	insecureCookies bool
 }
 
 func defaultConfig() config {
@@ -201,7 +203,8 @@ func WithRefreshReuseGrace(d time.Duration) Option { return func(c *config) { c.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithLogger sets the logger for audit events (login success and failure,
-// throttling, refresh, refresh reuse, logout, logout-all). Default
+// throttling, refresh, refresh reuse, logout, logout-all, session ended,
+// password changed, reset requested, sent and done, roles changed). Default
 // slog.Default(); pass your security log's logger to keep audit events
 // apart from application logs. No password, token or key is ever an
 // attribute.

@@ -111,6 +111,12 @@ func ResponseFor(err error) ErrorResponse {
 		if errors.As(err, &me) {
 			e.Allow = me.allow
 		}
+	case errors.Is(err, ErrCrossOrigin):
+		// HTTP-API.md: every 403 carries the insufficient_scope challenge;
+		// browsers, the only cookie clients, ignore it.
+		e = ErrorResponse{Status: http.StatusForbidden, Code: CodeInvalidRequest,
+			Description: "cross-origin requests authenticated by cookie are refused",
+			Challenge:   challengeInsufficiency}
 	case errors.Is(err, ErrPasswordTooShort):
 		e = ErrorResponse{Status: http.StatusBadRequest, Code: CodeInvalidRequest,
 			Description: "the password must have at least 8 bytes"}
