@@ -25,6 +25,7 @@ import (
 	chiadapter "github.com/gatekeep/gatekeep/adapters/chi"
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/internal/devmail"
 	"github.com/gatekeep/gatekeep/token"
 )
 
@@ -61,6 +62,22 @@ func authMux(a *auth.Authenticator) *http.ServeMux {
 	return mux
 }
 
+// buildOptions wires what config.Build parses but does not apply yet
+// (config.Unwired): password-reset messages go to the development mailer,
+// one file per message in MAIL_DIR, or stdout when it is unset.
+func buildOptions(cfg config.Config) ([]config.BuildOption, error) {
+	mailer, err := devmail.New(cfg.MailDir, os.Stdout)
+	if err != nil {
+		return nil, fmt.Errorf("config: MAIL_DIR: %w", err)
+	}
+	host, port, _ := net.SplitHostPort(cfg.Addr) // Validate checked it
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	link := "http://" + net.JoinHostPort(host, port) + "/reset-password"
+	return []config.BuildOption{config.WithAuthOptions(auth.WithPasswordReset(mailer, link))}, nil
+}
+
 // run serves until ctx ends, then finishes in-flight requests and closes
 // the store.
 func run(ctx context.Context) error {
@@ -68,11 +85,16 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := config.Build(ctx, cfg)
+	opts, err := buildOptions(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := config.Build(ctx, cfg, opts...)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer st.Auth.Close() // waits for password-reset messages being sent
 
 	ln, err := net.Listen("tcp", st.Addr)
 	if err != nil {
