@@ -703,7 +703,16 @@ func (a *Authenticator) Health() http.Handler {
 	})
 }
 
-// Mount registers the handlers on mux at the paths of the HTTP API:
+// Route is one endpoint of the HTTP API: a path pattern in ServeMux (and
+// chi) syntax, with {id} wildcards, and its handler, which checks its own
+// method.
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// Routes returns the endpoints of the HTTP API, the one list that [Mount]
+// and the chi and gin adapters register:
 //
 //	POST   /auth/register          POST /auth/login    POST /auth/refresh
 //	POST   /auth/logout            POST /auth/logout-all
@@ -714,22 +723,31 @@ func (a *Authenticator) Health() http.Handler {
 //	GET    /me                     GET  /healthz
 //
 // The patterns name paths only: each handler checks its method itself, so
-// a wrong method gets the API's JSON 405 rather than ServeMux's plain-text
-// one. An application may still register method patterns of its own
-// beside them.
+// a wrong method gets the API's JSON 405 rather than a router's plain-text
+// one.
+func (a *Authenticator) Routes() []Route {
+	return []Route{
+		{"/auth/register", a.Register()},
+		{"/auth/login", a.Login()},
+		{"/auth/refresh", a.Refresh()},
+		{"/auth/logout", a.Logout()},
+		{"/auth/logout-all", a.LogoutAll()},
+		{"/auth/sessions", a.Sessions()},
+		{"/auth/sessions/{id}", a.DeleteSession()},
+		{"/auth/password/change", a.ChangePassword()},
+		{"/auth/password/forgot", a.ForgotPassword()},
+		{"/auth/password/reset", a.ResetPassword()},
+		{"/admin/users", a.Users()},
+		{"/admin/users/{id}/roles", a.UserRoles()},
+		{"/me", a.Me()},
+		{"/healthz", a.Health()},
+	}
+}
+
+// Mount registers [Authenticator.Routes] on mux. An application may still
+// register method patterns of its own beside them.
 func (a *Authenticator) Mount(mux *http.ServeMux) {
-	mux.Handle("/auth/register", a.Register())
-	mux.Handle("/auth/login", a.Login())
-	mux.Handle("/auth/refresh", a.Refresh())
-	mux.Handle("/auth/logout", a.Logout())
-	mux.Handle("/auth/logout-all", a.LogoutAll())
-	mux.Handle("/auth/sessions", a.Sessions())
-	mux.Handle("/auth/sessions/{id}", a.DeleteSession())
-	mux.Handle("/auth/password/change", a.ChangePassword())
-	mux.Handle("/auth/password/forgot", a.ForgotPassword())
-	mux.Handle("/auth/password/reset", a.ResetPassword())
-	mux.Handle("/admin/users", a.Users())
-	mux.Handle("/admin/users/{id}/roles", a.UserRoles())
-	mux.Handle("/me", a.Me())
-	mux.Handle("/healthz", a.Health())
+	for _, rt := range a.Routes() {
+		mux.Handle(rt.Pattern, rt.Handler)
+	}
 }

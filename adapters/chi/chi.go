@@ -13,8 +13,8 @@ import (
 // gatekeep's HTTP API, relative to r (mount them under a prefix with
 // r.Route):
 //
-//	/auth/register  /auth/login  /auth/refresh  /auth/logout  /auth/logout-all
-//	/me             /healthz
+//	every path of [auth.Authenticator.Routes] (/auth/..., /admin/users...,
+//	/me, /healthz)
 //
 // Each path is registered for every method: the handlers check the method
 // themselves and answer any other with the API's JSON 405 and its Allow
@@ -22,13 +22,9 @@ import (
 // The routes are registered one by one, not as a sub-router, so the
 // application may add routes of its own under /auth.
 func Mount(r gochi.Router, a *auth.Authenticator) {
-	r.Handle("/auth/register", a.Register())
-	r.Handle("/auth/login", a.Login())
-	r.Handle("/auth/refresh", a.Refresh())
-	r.Handle("/auth/logout", a.Logout())
-	r.Handle("/auth/logout-all", a.LogoutAll())
-	r.Handle("/me", a.Me())
-	r.Handle("/healthz", a.Health())
+	for _, rt := range a.Routes() {
+		r.Handle(rt.Pattern, rt.Handler)
+	}
 }
 
 // RouteKey is the attribute key under which [LogHandler] records the

@@ -1,6 +1,8 @@
 package gin
 
 import (
+	"strings"
+
 	ginpkg "github.com/gin-gonic/gin"
 
 	"github.com/gatekeep/gatekeep/auth"
@@ -10,18 +12,25 @@ import (
 // gatekeep's HTTP API, relative to r (pass a group to mount them under a
 // prefix):
 //
-//	/auth/register  /auth/login  /auth/refresh  /auth/logout  /auth/logout-all
-//	/me             /healthz
+//	every path of [auth.Authenticator.Routes] (/auth/..., /admin/users...,
+//	/me, /healthz), with {id} written as gin's :id
 //
 // Each path is registered for every method (gin's Any): the handlers check
 // the method themselves and answer any other with the API's JSON 405 and
 // its Allow header, as the contract asks of every 4xx.
 func Mount(r ginpkg.IRouter, a *auth.Authenticator) {
-	r.Any("/auth/register", Handler(a.Register()))
-	r.Any("/auth/login", Handler(a.Login()))
-	r.Any("/auth/refresh", Handler(a.Refresh()))
-	r.Any("/auth/logout", Handler(a.Logout()))
-	r.Any("/auth/logout-all", Handler(a.LogoutAll()))
-	r.Any("/me", Handler(a.Me()))
-	r.Any("/healthz", Handler(a.Health()))
+	for _, rt := range a.Routes() {
+		r.Any(ginPattern(rt.Pattern), Handler(rt.Handler))
+	}
+}
+
+// ginPattern turns ServeMux wildcards ({id}) into gin's (:id).
+func ginPattern(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' {
+			segs[i] = ":" + s[1:len(s)-1]
+		}
+	}
+	return strings.Join(segs, "/")
 }
