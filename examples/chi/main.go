@@ -64,7 +64,8 @@ func authMux(a *auth.Authenticator) *http.ServeMux {
 
 // buildOptions wires what config.Build parses but does not apply yet
 // (config.Unwired): password-reset messages go to the development mailer,
-// one file per message in MAIL_DIR, or stdout when it is unset.
+// one file per message in MAIL_DIR, or stdout when it is unset; and
+// COOKIE_MODE / COOKIE_INSECURE turn on cookie mode.
 func buildOptions(cfg config.Config) ([]config.BuildOption, error) {
 	mailer, err := devmail.New(cfg.MailDir, os.Stdout)
 	if err != nil {
@@ -75,7 +76,14 @@ func buildOptions(cfg config.Config) ([]config.BuildOption, error) {
 		host = "localhost"
 	}
 	link := "http://" + net.JoinHostPort(host, port) + "/reset-password"
-	return []config.BuildOption{config.WithAuthOptions(auth.WithPasswordReset(mailer, link))}, nil
+	opts := []auth.Option{auth.WithPasswordReset(mailer, link)}
+	if cfg.CookieMode {
+		opts = append(opts, auth.WithCookies(auth.CookieConfig{}))
+		if cfg.CookieInsecure {
+			opts = append(opts, auth.WithInsecureCookies()) // plain http, local development only
+		}
+	}
+	return []config.BuildOption{config.WithAuthOptions(opts...)}, nil
 }
 
 // run serves until ctx ends, then finishes in-flight requests and closes

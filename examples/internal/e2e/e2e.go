@@ -210,6 +210,9 @@ type req struct {
 	// anyNames records usernames and roles as strings in the transcript,
 	// for answers whose order depends on random ids (pages of users).
 	anyNames bool
+	// anyDescription records error_description as a string, where auth
+	// gives one of several true descriptions depending on timing.
+	anyDescription bool
 }
 
 // do sends q and records the exchange in the transcript.
@@ -298,22 +301,26 @@ func transcriptLine(q req, r *response) string {
 		if err := json.Unmarshal(r.Body, &v); err != nil {
 			fmt.Fprintf(&b, "  body: <not JSON, %d bytes>\n", len(r.Body))
 		} else {
-			fmt.Fprintf(&b, "  body: %s\n", shape("", v, q.anyNames))
+			fmt.Fprintf(&b, "  body: %s\n", shape("", v, q))
 		}
 	}
 	return b.String()
 }
 
 // normaliseCookie keeps a cookie's name and attributes, not its value nor
-// its dates.
+// its times.
 func normaliseCookie(v string) string {
 	parts := strings.Split(v, ";")
 	name, val, _ := strings.Cut(strings.TrimSpace(parts[0]), "=")
 	out := []string{name + "=" + map[bool]string{true: "", false: "<value>"}[val == ""]}
 	for _, p := range parts[1:] {
 		p = strings.TrimSpace(p)
-		if k, _, ok := strings.Cut(p, "="); ok && strings.EqualFold(k, "Expires") {
+		k, v, ok := strings.Cut(p, "=")
+		switch {
+		case ok && strings.EqualFold(k, "Expires"):
 			p = k + "=<date>"
+		case ok && strings.EqualFold(k, "Max-Age") && v != "0":
+			p = k + "=<seconds>" // counted down from the token's expiry
 		}
 		out = append(out, p)
 	}
@@ -330,7 +337,7 @@ var keptValues = map[string]bool{
 
 // shape renders v with its structure and types, keeping the values of
 // keptValues members.
-func shape(key string, v any, anyNames bool) string {
+func shape(key string, v any, q req) string {
 	switch x := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(x))
@@ -340,18 +347,18 @@ func shape(key string, v any, anyNames bool) string {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = fmt.Sprintf("%q:%s", k, shape(k, x[k], anyNames))
+			parts[i] = fmt.Sprintf("%q:%s", k, shape(k, x[k], q))
 		}
 		return "{" + strings.Join(parts, ",") + "}"
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = shape(key, e, anyNames)
+			parts[i] = shape(key, e, q)
 		}
 		sort.Strings(parts) // stores list in their own order
 		return "[" + strings.Join(parts, ",") + "]"
 	case string:
-		if keptValues[key] && !(anyNames && (key == "username" || key == "roles")) {
+		if keptValues[key] && !(q.anyNames && (key == "username" || key == "roles")) && !(q.anyDescription && key == "error_description") {
 			return fmt.Sprintf("%q", x)
 		}
 		return "string"
