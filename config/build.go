@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/internal/devmail"
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/bolt"
 	"github.com/gatekeep/gatekeep/store/memory"
@@ -38,35 +39,21 @@ type Stack struct {
 	Signer   *token.JWTSigner
 	Verifier *token.JWTVerifier
 	// Hasher is the password hasher PASSWORD_HASH selected.
-	Hasher auth.Hasher
-	// Unwired holds settings Build parsed and checked but does not apply,
-	// because the auth options they need are still being written. The
-	// caller wires them (see [WithAuthOptions]) until Build does.
-	Unwired Unwired
-
+	Hasher    auth.Hasher
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Unwired lists the settings [Build] validates but does not yet pass to
-// auth.New: cookie mode and the development mailer. A server reads them
-// from here and connects them itself.
-type Unwired struct {
-	// MailDir is MAIL_DIR: the folder (created by Build) where a
-	// development mailer writes each message; "" means stdout with a
-	// warning.
-	MailDir string
-	// CookieMode is COOKIE_MODE; CookieInsecure is COOKIE_INSECURE.
-	CookieMode     bool
-	CookieInsecure bool
-}
-
-// Close closes the store (a bbolt file, Redis connections, janitor
+// Close closes the Authenticator (waiting for password-reset messages
+// being sent), then the store (a bbolt file, Redis connections, janitor
 // goroutines). Calling it again returns the first result.
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
+		if s.Auth != nil {
+			s.closeErr = s.Auth.Close()
+		}
 		if c, ok := s.Store.(io.Closer); ok {
-			s.closeErr = c.Close()
+			s.closeErr = errors.Join(s.closeErr, c.Close())
 		}
 	})
 	return s.closeErr
@@ -84,7 +71,10 @@ func (s *Stack) Close() error {
 //     REDIS_URL, never a fallback to memory);
 //   - the hasher, and auth.New with every option the Config sets, then
 //     opts' [WithAuthOptions];
-//   - MAIL_DIR created, and the admin user bootstrapped ([BootstrapAdmin]).
+//   - the development mailer for password-reset messages (one file per
+//     message in MAIL_DIR, created, or stdout), linking to RESET_URL;
+//   - cookie mode when COOKIE_MODE is set (COOKIE_INSECURE drops Secure);
+//   - the admin user bootstrapped ([BootstrapAdmin]).
 //
 // Every error names the variable at fault and matches [ErrInvalid]; it
 // never holds a secret. On error nothing stays open.
@@ -119,7 +109,14 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	if err != nil {
 		return nil, &VarError{Var: "JWT_ISSUER", Want: "a usable issuer, audience and leeway", Err: err}
 	}
-	verifier, err := token.NewVerifier(ks, topts...)
+	// The verified-token cache: a repeated token skips signature and JSON
+	// work; expiry, type and the store's revocation check still run on
+	// every request.
+	cache, err := token.NewCache(0)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := token.NewVerifier(ks, append(topts, token.WithCache(cache))...)
 	if err != nil {
 		return nil, &VarError{Var: "JWT_ISSUER", Want: "a usable issuer, audience and leeway", Err: err}
 	}
@@ -135,7 +132,6 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	}
 	s := &Stack{
 		Config: cfg, Addr: cfg.Addr, Store: st, Keys: ks, Signer: signer, Verifier: verifier, Hasher: hasher,
-		Unwired: Unwired{MailDir: cfg.MailDir, CookieMode: cfg.CookieMode, CookieInsecure: cfg.CookieInsecure},
 	}
 	fail := func(err error) (*Stack, error) {
 		_ = s.Close()
@@ -158,16 +154,30 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	if bc.now != nil {
 		aopts = append(aopts, auth.WithClock(bc.now))
 	}
+	if cfg.MailDir != "" {
+		if err := os.MkdirAll(cfg.MailDir, 0o700); err != nil {
+			return fail(&VarError{Var: "MAIL_DIR", Want: "a folder that exists or can be created", Err: err})
+		}
+	} else {
+		log.Warn("config: MAIL_DIR is unset: password-reset messages are printed to stdout (development only)")
+	}
+	mailer, err := devmail.New(cfg.MailDir, nil) // nil: stdout
+	if err != nil {
+		return fail(&VarError{Var: "MAIL_DIR", Want: "a folder the development mailer can write to", Err: err})
+	}
+	aopts = append(aopts, auth.WithPasswordReset(mailer, cfg.resetLink()))
+	if cfg.CookieMode {
+		aopts = append(aopts, auth.WithCookies(auth.CookieConfig{}))
+		if cfg.CookieInsecure {
+			log.Warn("config: COOKIE_INSECURE=true: cookies are sent without Secure (plain-http development only)")
+			aopts = append(aopts, auth.WithInsecureCookies())
+		}
+	}
 	aopts = append(aopts, bc.authOpts...)
 	if s.Auth, err = auth.New(signer, verifier, st, aopts...); err != nil {
 		return fail(&VarError{Var: "auth options", Want: "options auth.New accepts", Err: err})
 	}
 
-	if cfg.MailDir != "" {
-		if err := os.MkdirAll(cfg.MailDir, 0o700); err != nil {
-			return fail(&VarError{Var: "MAIL_DIR", Want: "a folder that exists or can be created", Err: err})
-		}
-	}
 	if cfg.AdminUsername != "" {
 		u, created, err := BootstrapAdmin(ctx, st, hasher, cfg.AdminUsername, string(cfg.AdminPassword))
 		if err != nil {

@@ -14,6 +14,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +29,7 @@ import (
 
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/internal/devmail"
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/memory"
 	"github.com/gatekeep/gatekeep/store/redis"
@@ -87,6 +90,7 @@ func TestBuildMemory(t *testing.T) {
 	cfg.JWTSecret = secret32
 	cfg.Issuer, cfg.Audience = "iss.test", "aud.test"
 	cfg.Addr = ":0"
+	cfg.MailDir = t.TempDir()
 	log, logs := testLogger()
 	st := build(t, cfg, config.WithLogger(log))
 
@@ -199,7 +203,7 @@ func TestBuildAsymmetricKeyFiles(t *testing.T) {
 		{"EdDSA PKCS#8", token.EdDSA, writePEM(t, "PRIVATE KEY", pkcs8(t, edKey))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{"JWT_ALG": string(tc.alg), "JWT_PRIVATE_KEY_FILE": tc.path}
+			env := map[string]string{"JWT_ALG": string(tc.alg), "JWT_PRIVATE_KEY_FILE": tc.path, "MAIL_DIR": t.TempDir()}
 			cfg, err := config.FromLookup(lookup(env))
 			require.NoError(t, err)
 			log, logs := testLogger()
@@ -320,17 +324,55 @@ func TestBuildFailureClosesStore(t *testing.T) {
 	build(t, cfg, config.WithLogger(slog.New(slog.DiscardHandler)))
 }
 
-func TestBuildMailDirAndUnwired(t *testing.T) {
+// TestBuildMailerAndCookies: MAIL_DIR, RESET_URL, COOKIE_MODE and
+// COOKIE_INSECURE reach the Authenticator: a forgot-password message lands
+// in MAIL_DIR with a link on RESET_URL, and a login sets cookies without
+// Secure.
+func TestBuildMailerAndCookies(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "mail", "out")
 	cfg := config.Default()
 	cfg.JWTSecret = secret32
 	cfg.MailDir, cfg.CookieMode, cfg.CookieInsecure = dir, true, true
+	cfg.ResetURL = "https://app.example/reset"
 	st := build(t, cfg, config.WithLogger(slog.New(slog.DiscardHandler)))
 	fi, err := os.Stat(dir)
 	require.NoError(t, err)
 	assert.True(t, fi.IsDir())
 	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
-	assert.Equal(t, config.Unwired{MailDir: dir, CookieMode: true, CookieInsecure: true}, st.Unwired)
+
+	mux := http.NewServeMux()
+	st.Auth.Mount(mux)
+	do := func(path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := do("/auth/register", `{"username":"carol","password":"correct horse"}`)
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	cookies := rec.Result().Cookies()
+	require.Len(t, cookies, 2)
+	for _, c := range cookies {
+		assert.True(t, c.HttpOnly, c.Name)
+		assert.False(t, c.Secure, "COOKIE_INSECURE=true keeps Secure off: %s", c.Name)
+	}
+
+	rec = do("/auth/password/forgot", `{"username":"carol"}`)
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	require.NoError(t, st.Auth.Close()) // waits for the message
+	msgs, err := devmail.Messages(dir)
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	msg, err := os.ReadFile(msgs[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(msg), "https://app.example/reset#token=")
+
+	// Without MAIL_DIR messages go to stdout, with a warning.
+	cfg.MailDir = ""
+	log, logs := testLogger()
+	build(t, cfg, config.WithLogger(log))
+	assert.Contains(t, logs.String(), "MAIL_DIR is unset")
 
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -160,11 +161,17 @@ type Config struct {
 	AdminPassword Secret
 
 	// MailDir is the folder where the development mailer writes each
-	// outgoing message (MAIL_DIR). Default unset: messages go to stdout
-	// with a warning. Build creates the folder (0700); see [Unwired].
+	// outgoing message, one file per message (MAIL_DIR). Default unset:
+	// messages go to stdout with a warning. Build creates the folder (0700).
 	MailDir string
+	// ResetURL is the page a password-reset message links to; the token is
+	// appended as "#token=..." (RESET_URL). Default
+	// http://<ADDR>/reset-password, with localhost for an unspecified host.
+	// The link never comes from a request's Host header.
+	ResetURL string
 	// CookieMode also sets tokens as cookies and accepts them from cookies
-	// (COOKIE_MODE). Default false. See [Unwired].
+	// (COOKIE_MODE), with cross-origin unsafe requests refused. Default
+	// false.
 	CookieMode bool
 	// CookieInsecure drops the Secure attribute of the cookies, for plain
 	// http during local development only (COOKIE_INSECURE). Default false.
@@ -296,7 +303,26 @@ func (c *Config) validate(raw map[string]string) error {
 		return varErr("PASSWORD_HASH", "argon2id or bcrypt", got("PASSWORD_HASH", string(c.PasswordHash)))
 	}
 
+	if c.ResetURL != "" {
+		u, err := url.Parse(c.ResetURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
+			return varErr("RESET_URL", "an absolute http(s) URL without user info or fragment", got("RESET_URL", c.ResetURL))
+		}
+	}
 	return c.validateAdmin()
+}
+
+// resetLink is the base of password-reset links: RESET_URL, or the
+// reset page on ADDR.
+func (c *Config) resetLink() string {
+	if c.ResetURL != "" {
+		return c.ResetURL
+	}
+	host, port, _ := net.SplitHostPort(c.Addr) // validated
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/reset-password"
 }
 
 func (c *Config) validateAdmin() error {

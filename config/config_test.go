@@ -85,6 +85,7 @@ func TestParseEveryVariable(t *testing.T) {
 		"ADMIN_USERNAME":       "Root",
 		"ADMIN_PASSWORD":       " pass word ",
 		"MAIL_DIR":             "/tmp/mail",
+		"RESET_URL":            "https://app.example/reset",
 		"COOKIE_MODE":          "true",
 		"COOKIE_INSECURE":      "1",
 		"JWT_PRIVATE_KEY_FILE": "",
@@ -115,6 +116,7 @@ func TestParseEveryVariable(t *testing.T) {
 		AdminUsername:  "Root",
 		AdminPassword:  " pass word ",
 		MailDir:        "/tmp/mail",
+		ResetURL:       "https://app.example/reset",
 		CookieMode:     true,
 		CookieInsecure: true,
 	}, c)
@@ -222,6 +224,11 @@ func TestBadValues(t *testing.T) {
 		{"cookie mode", "COOKIE_MODE", map[string]string{"COOKIE_MODE": "yes"}, `want true, false, 1 or 0, got "yes"`},
 		{"cookie mode upper", "COOKIE_MODE", map[string]string{"COOKIE_MODE": "TRUE"}, `got "TRUE"`},
 		{"cookie insecure", "COOKIE_INSECURE", map[string]string{"COOKIE_INSECURE": "on"}, `got "on"`},
+		{"reset url relative", "RESET_URL", map[string]string{"RESET_URL": "/reset"}, "an absolute http(s) URL"},
+		// A javascript: or other scheme in an emailed link.
+		{"reset url scheme", "RESET_URL", map[string]string{"RESET_URL": "javascript:alert(1)"}, "an absolute http(s) URL"},
+		// The token goes in the fragment; a fragment of its own would hide it.
+		{"reset url fragment", "RESET_URL", map[string]string{"RESET_URL": "https://app.example/r#x"}, "without user info or fragment"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.FromLookup(lookup(tc.env))

@@ -50,8 +50,10 @@
 //	cfg.Store, cfg.RedisURL = config.StoreRedis, "redis://10.0.0.5:6379/0"
 //	st, err := config.Build(ctx, cfg, config.WithLogger(logger))
 //
-// COOKIE_MODE, COOKIE_INSECURE and MAIL_DIR are parsed and validated but
-// not yet applied by Build: see [Unwired] and [WithAuthOptions].
+// Password-reset messages go to a development mailer (one file per message
+// in MAIL_DIR, or stdout), linking to RESET_URL; an application replaces it
+// with its own auth.Notifier through [WithAuthOptions]. COOKIE_MODE turns on
+// cookie mode with cross-origin protection.
 // ADMIN_USERNAME and ADMIN_PASSWORD create an administrator at start
 // ([BootstrapAdmin]).
 package config

@@ -99,6 +99,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		c.AdminPassword = Secret(v)
 	}
 	p.str("MAIL_DIR", &c.MailDir)
+	p.str("RESET_URL", &c.ResetURL)
 	p.boolean("COOKIE_MODE", &c.CookieMode)
 	p.boolean("COOKIE_INSECURE", &c.CookieInsecure)
 

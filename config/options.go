@@ -38,8 +38,8 @@ func WithRedisOptions(opts ...redis.Option) BuildOption {
 }
 
 // WithAuthOptions adds options for auth.New after those Build derives from
-// the Config, so they win: an error handler, an rbac policy, or the
-// cookie-mode and mailer options that [Unwired] lists.
+// the Config, so they win: an error handler, an rbac policy, or a
+// Notifier of the application's own in place of the development mailer.
 func WithAuthOptions(opts ...auth.Option) BuildOption {
 	return func(c *buildConfig) { c.authOpts = append(c.authOpts, opts...) }
 }
