@@ -43,23 +43,12 @@ func main() {
 // errors for unknown routes.
 func newHandler(st *config.Stack) http.Handler {
 	r := gochi.NewRouter()
-	chiadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz
+	chiadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
 	r.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
-	// Whatever else auth serves (its account and admin routes, which
-	// chiadapter.Mount does not register yet) goes to auth's own mux, and
-	// anything unknown gets the API's JSON 404.
-	r.NotFound(authMux(st.Auth).ServeHTTP)
-	return r
-}
-
-// authMux serves every route of auth.Mount, and a JSON 404 for the rest.
-func authMux(a *auth.Authenticator) *http.ServeMux {
-	mux := http.NewServeMux()
-	a.Mount(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, auth.ErrNotFound) // JSON, as every error of the API
 	})
-	return mux
+	return r
 }
 
 // buildOptions wires what config.Build parses but does not apply yet

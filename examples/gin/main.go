@@ -53,23 +53,12 @@ func newHandler(st *config.Stack) http.Handler {
 	r.Use(gin.Recovery())
 	// /me/ is not /me: answer 404 as net/http and chi do, not a redirect.
 	r.RedirectTrailingSlash = false
-	ginadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz
+	ginadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
 	r.Any("/.well-known/jwks.json", ginadapter.Handler(token.JWKSHandler(st.Keys)))
-	// Whatever else auth serves (its account and admin routes, which
-	// ginadapter.Mount does not register yet) goes to auth's own mux, and
-	// anything unknown gets the API's JSON 404.
-	r.NoRoute(gin.WrapH(authMux(st.Auth)))
-	return r
-}
-
-// authMux serves every route of auth.Mount, and a JSON 404 for the rest.
-func authMux(a *auth.Authenticator) *http.ServeMux {
-	mux := http.NewServeMux()
-	a.Mount(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		auth.WriteError(w, r, auth.ErrNotFound) // JSON, as every error of the API
+	r.NoRoute(func(c *gin.Context) {
+		auth.WriteError(c.Writer, c.Request, auth.ErrNotFound) // JSON, as every error of the API
 	})
-	return mux
+	return r
 }
 
 // buildOptions wires what config.Build parses but does not apply yet

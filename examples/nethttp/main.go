@@ -40,7 +40,7 @@ func main() {
 // newHandler is the whole API: the auth handlers, the JWKS and a JSON 404.
 func newHandler(st *config.Stack) http.Handler {
 	mux := http.NewServeMux()
-	st.Auth.Mount(mux) // /auth/*, GET /me, GET /healthz
+	st.Auth.Mount(mux) // /auth/*, /me, /healthz, and /admin/users* for role admin
 	mux.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, auth.ErrNotFound) // JSON, as every error of the API
