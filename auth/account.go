@@ -409,10 +409,12 @@ func (a *Authenticator) changePassword(ctx context.Context, w http.ResponseWrite
 	ip := a.ClientIP(r)
 	ipAttr := slog.String("ip", ip.String())
 	ipk, acct := ipKey(ip), accountKey(u.Username)
-	if err := a.throttleIP(ctx, ipk, now); err != nil {
+	release, err := a.throttleIP(ctx, ipk, now)
+	if err != nil {
 		a.auditThrottled(ctx, err, ipAttr)
 		return err
 	}
+	defer release()
 	if err := a.chargeAccount(ctx, acct, now); err != nil {
 		a.auditThrottled(ctx, err, ipAttr)
 		return err

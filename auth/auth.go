@@ -31,6 +31,8 @@ type Authenticator struct {
 	log       *slog.Logger
 	hashSlots chan struct{}
 	dummyHash string
+	// ipInflight counts logins per client IP being checked right now.
+	ipInflight inflight
 
 	// Password-reset notifications run in the background (see Close).
 	notifySlots    chan struct{}

@@ -335,10 +335,12 @@ func (a *Authenticator) login(ctx context.Context, w http.ResponseWriter, r *htt
 	ip := a.ClientIP(r)
 	ipAttr := slog.String("ip", ip.String())
 	ipk := ipKey(ip)
-	if err := a.throttleIP(ctx, ipk, now); err != nil {
+	release, err := a.throttleIP(ctx, ipk, now)
+	if err != nil {
 		a.auditThrottled(ctx, err, ipAttr)
 		return nil, err
 	}
+	defer release()
 	name, nameErr := store.CanonicalUsername(in.Username)
 	if nameErr != nil {
 		name = in.Username // unusable names are counted (and fail) like any other

@@ -54,13 +54,16 @@ type Argon2idParams struct {
 }
 
 // Limits on argon2id parameters, for configured hashers and for stored
-// hashes alike, so that a stored hash cannot make a login exhaust memory.
+// hashes alike, so that a stored hash cannot make a login exhaust memory or
+// time: at most 256 MiB, and memory × passes at most 1 GiB (a second or
+// two), whatever a stored or imported hash says.
 const (
-	argonMinMemory     = 7168     // KiB: OWASP's lowest recommended setting (with t=5)
-	argonMinMemoryTime = 7168 * 5 // memory × passes of OWASP's weakest recommended setting
-	argonMaxMemory     = 1 << 20  // KiB (1 GiB)
+	argonMinMemory     = 7168      // KiB: OWASP's lowest recommended setting (with t=5)
+	argonMinMemoryTime = 7168 * 5  // memory × passes of OWASP's weakest recommended setting
+	argonMaxMemory     = 256 << 10 // KiB (256 MiB)
+	argonMaxMemoryTime = argonMaxMemory * 4
 	argonMaxTime       = 32
-	argonMaxThreads    = 64
+	argonMaxThreads    = 16
 	argonMinSalt       = 16
 	argonMinKey        = 16
 	argonMaxSaltKey    = 128
@@ -113,7 +116,8 @@ func NewArgon2id(p Argon2idParams) (*Argon2id, error) {
 }
 
 func argonWithinLimits(p Argon2idParams) bool {
-	return p.Memory <= argonMaxMemory && p.Time >= 1 && p.Time <= argonMaxTime &&
+	return p.Memory <= argonMaxMemory && uint64(p.Memory)*uint64(p.Time) <= argonMaxMemoryTime &&
+		p.Time >= 1 && p.Time <= argonMaxTime &&
 		p.Threads >= 1 && p.Threads <= argonMaxThreads && p.Memory >= 8*uint32(p.Threads) &&
 		p.SaltLen <= argonMaxSaltKey && p.KeyLen <= argonMaxSaltKey
 }

@@ -137,6 +137,10 @@ func TestUnreadableHashes(t *testing.T) {
 		// A stored hash must not make a login allocate gigabytes.
 		{"huge memory", strings.Join([]string{"", "argon2id", "v=19", "m=4194304,t=1,p=1", parts[4], parts[5]}, "$")},
 		{"huge time", strings.Join([]string{"", "argon2id", "v=19", "m=64,t=100000,p=1", parts[4], parts[5]}, "$")},
+		// DoS: each bound alone allowed 1 GiB × 32 passes, about a minute a login.
+		{"1 GiB memory", strings.Join([]string{"", "argon2id", "v=19", "m=1048576,t=1,p=1", parts[4], parts[5]}, "$")},
+		{"memory × time", strings.Join([]string{"", "argon2id", "v=19", "m=262144,t=32,p=1", parts[4], parts[5]}, "$")},
+		{"many lanes", strings.Join([]string{"", "argon2id", "v=19", "m=65536,t=1,p=64", parts[4], parts[5]}, "$")},
 		{"zero threads", strings.Join([]string{"", "argon2id", "v=19", "m=64,t=1,p=0", parts[4], parts[5]}, "$")},
 		{"short key", strings.Join([]string{"", "argon2id", "v=19", parts[3], parts[4], "AAAA"}, "$")},
 		{"extra field", good + "$x"},

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -88,17 +89,50 @@ func retryAfter(resetAt, now time.Time) time.Duration {
 }
 
 // throttleIP refuses a client IP that has failed ten times the account
-// limit within the window. It only reads the count: a shared IP (NAT,
-// office) is not charged for its successful logins.
-func (a *Authenticator) throttleIP(ctx context.Context, key string, now time.Time) error {
+// limit within the window. The store's count holds failures only, so a
+// shared IP (NAT, office) is not charged for its successful logins; the
+// attempts from the IP being checked right now on this instance count too,
+// so that a burst of concurrent guesses cannot all pass before the first
+// failure is recorded. The caller calls release once the attempt's failure,
+// if any, is counted.
+func (a *Authenticator) throttleIP(ctx context.Context, key string, now time.Time) (release func(), err error) {
 	n, resetAt, err := a.st.Count(ctx, key)
 	if err != nil {
-		return fmt.Errorf("%w: login throttle: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: login throttle: %w", ErrUnavailable, err)
 	}
-	if n >= int64(a.cfg.maxFailures)*ipFailuresMultiplier {
-		return &ThrottledError{RetryAfter: retryAfter(resetAt, now)}
+	inflight := a.ipInflight.add(key, 1)
+	release = func() { a.ipInflight.add(key, -1) }
+	if n+inflight > int64(a.cfg.maxFailures)*ipFailuresMultiplier {
+		release()
+		if resetAt.IsZero() {
+			resetAt = now.Add(time.Second)
+		}
+		return nil, &ThrottledError{RetryAfter: retryAfter(resetAt, now)}
 	}
-	return nil
+	return release, nil
+}
+
+// inflight counts attempts per key in progress on this instance.
+type inflight struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+// add changes key's count by d and returns the new count; a count of zero
+// is removed, so the map holds only keys in progress.
+func (f *inflight) add(key string, d int64) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = make(map[string]int64)
+	}
+	v := f.n[key] + d
+	if v <= 0 {
+		delete(f.n, key)
+		return 0
+	}
+	f.n[key] = v
+	return v
 }
 
 // chargeAccount counts an attempt on the account before the password is
