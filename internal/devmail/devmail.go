@@ -79,14 +79,20 @@ func (m *Mailer) NotifyPasswordReset(ctx context.Context, n auth.PasswordReset) 
 		_, err := m.w.Write(msg)
 		return err
 	}
+	// Written under a temporary name and renamed into place, so that a
+	// reader polling the folder never sees half a message.
 	prefix := time.Now().UTC().Format("20060102T150405.000000000Z") + "-reset-"
-	f, err := os.CreateTemp(m.dir, prefix+"*.txt") // 0600, unique name
+	f, err := os.CreateTemp(m.dir, prefix+"*.tmp") // 0600, unique name
 	if err != nil {
 		return fmt.Errorf("devmail: %w", err)
 	}
 	_, werr := f.Write(msg)
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("devmail: %w", err)
+	}
+	if err := os.Rename(f.Name(), strings.TrimSuffix(f.Name(), ".tmp")+".txt"); err != nil {
 		_ = os.Remove(f.Name())
 		return fmt.Errorf("devmail: %w", err)
 	}

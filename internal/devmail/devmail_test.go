@@ -116,3 +116,33 @@ func TestWithAuth(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, post("/auth/password/reset", `{"token":"`+tok+`","new_password":"new password"}`))
 	assert.Equal(t, http.StatusOK, post("/auth/login", `{"username":"alice","password":"new password"}`))
 }
+
+// TestNoPartialMessages: a reader polling the folder (as the end-to-end
+// tests do) never sees a message without its token.
+func TestNoPartialMessages(t *testing.T) {
+	dir := t.TempDir()
+	m, err := devmail.New(dir, nil)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			assert.NoError(t, m.NotifyPasswordReset(t.Context(), msg("alice")))
+		}
+	}()
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		default:
+		}
+		paths, err := devmail.Messages(dir)
+		require.NoError(t, err)
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			_, ok := devmail.Token(b)
+			require.True(t, ok, "a listed message without its token: %q", b)
+		}
+	}
+}
