@@ -25,7 +25,6 @@ import (
 	ginadapter "github.com/gatekeep/gatekeep/adapters/gin"
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
-	"github.com/gatekeep/gatekeep/internal/devmail"
 	"github.com/gatekeep/gatekeep/token"
 )
 
@@ -61,30 +60,6 @@ func newHandler(st *config.Stack) http.Handler {
 	return r
 }
 
-// buildOptions wires what config.Build parses but does not apply yet
-// (config.Unwired): password-reset messages go to the development mailer,
-// one file per message in MAIL_DIR, or stdout when it is unset; and
-// COOKIE_MODE / COOKIE_INSECURE turn on cookie mode.
-func buildOptions(cfg config.Config) ([]config.BuildOption, error) {
-	mailer, err := devmail.New(cfg.MailDir, os.Stdout)
-	if err != nil {
-		return nil, fmt.Errorf("config: MAIL_DIR: %w", err)
-	}
-	host, port, _ := net.SplitHostPort(cfg.Addr) // Validate checked it
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "localhost"
-	}
-	link := "http://" + net.JoinHostPort(host, port) + "/reset-password"
-	opts := []auth.Option{auth.WithPasswordReset(mailer, link)}
-	if cfg.CookieMode {
-		opts = append(opts, auth.WithCookies(auth.CookieConfig{}))
-		if cfg.CookieInsecure {
-			opts = append(opts, auth.WithInsecureCookies()) // plain http, local development only
-		}
-	}
-	return []config.BuildOption{config.WithAuthOptions(opts...)}, nil
-}
-
 // run serves until ctx ends, then finishes in-flight requests and closes
 // the store.
 func run(ctx context.Context) error {
@@ -92,16 +67,11 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts, err := buildOptions(cfg)
+	st, err := config.Build(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	st, err := config.Build(ctx, cfg, opts...)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	defer st.Auth.Close() // waits for password-reset messages being sent
+	defer st.Close() // after the last request: password-reset sends, then the store
 
 	ln, err := net.Listen("tcp", st.Addr)
 	if err != nil {

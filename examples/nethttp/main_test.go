@@ -7,7 +7,7 @@ import (
 )
 
 // The API of HTTP-API.md, row by row, on memory, bolt and Redis.
-func TestE2E(t *testing.T) { e2e.Run(t, newHandler, buildOptions) }
+func TestE2E(t *testing.T) { e2e.Run(t, newHandler) }
 
 // Bad configuration, serving and graceful shutdown.
 func TestRun(t *testing.T) { e2e.RunMain(t, run) }

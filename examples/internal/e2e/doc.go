@@ -7,7 +7,7 @@
 //
 // In an example's main_test.go:
 //
-//	func TestE2E(t *testing.T) { e2e.Run(t, newHandler, buildOptions) }
+//	func TestE2E(t *testing.T) { e2e.Run(t, newHandler) }
 //	func TestMain(t *testing.T) { e2e.RunMain(t, run) }
 //
 // Each row asserts the contract directly (status, headers, exact error

@@ -46,15 +46,11 @@ var Stores = []string{"memory", "bolt", "redis"}
 // Handler builds an example's whole HTTP API from a stack.
 type Handler func(*config.Stack) http.Handler
 
-// Options gives the build options an example's main passes to
-// config.Build for cfg.
-type Options func(cfg config.Config) ([]config.BuildOption, error)
-
 // Run runs every row of the table against the handler newHandler builds,
 // on each of [Stores]. Each row gets a fresh stack (config.FromLookup over
-// the row's variables, then config.Build with the example's own options)
-// and a real HTTP server.
-func Run(t *testing.T, newHandler Handler, options Options) {
+// the row's variables, then config.Build, as the examples' main does) and
+// a real HTTP server.
+func Run(t *testing.T, newHandler Handler) {
 	for _, kind := range Stores {
 		t.Run(kind, func(t *testing.T) {
 			var rc *goredis.Client
@@ -63,7 +59,7 @@ func Run(t *testing.T, newHandler Handler, options Options) {
 			}
 			for _, r := range rows {
 				t.Run(r.name, func(t *testing.T) {
-					c := newClient(t, kind, rc, r.env, newHandler, options)
+					c := newClient(t, kind, rc, r.env, newHandler)
 					r.run(t, c)
 					c.compareTranscript(r.name)
 				})
@@ -113,7 +109,7 @@ type client struct {
 	lines   []string
 }
 
-func newClient(t *testing.T, kind string, rc *goredis.Client, rowEnv map[string]string, newHandler Handler, options Options) *client {
+func newClient(t *testing.T, kind string, rc *goredis.Client, rowEnv map[string]string, newHandler Handler) *client {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{
@@ -130,11 +126,7 @@ func newClient(t *testing.T, kind string, rc *goredis.Client, rowEnv map[string]
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	opts, err := options(cfg)
-	if err != nil {
-		t.Fatalf("build options: %v", err)
-	}
-	opts = append(opts, config.WithLogger(slog.New(slog.DiscardHandler)))
+	opts := []config.BuildOption{config.WithLogger(slog.New(slog.DiscardHandler))}
 	if kind == "redis" {
 		var b [6]byte
 		_, _ = rand.Read(b[:])
@@ -149,7 +141,6 @@ func newClient(t *testing.T, kind string, rc *goredis.Client, rowEnv map[string]
 	srv := httptest.NewServer(newHandler(st))
 	t.Cleanup(func() {
 		srv.Close()
-		_ = st.Auth.Close() // background password-reset sends end before the folder goes
 		if err := st.Close(); err != nil {
 			t.Errorf("closing the stack: %v", err)
 		}
