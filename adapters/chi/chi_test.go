@@ -20,8 +20,8 @@ import (
 // status, headers and body, byte for byte.
 func TestParity(t *testing.T) {
 	f := newFixture(t)
-	a := f.a
-	reports, err := rbac.NewRequirement(f.policy, rbac.AnyPermission, "reports:read")
+	a := f.A
+	reports, err := rbac.NewRequirement(f.Policy, rbac.AnyPermission, "reports:read")
 	require.NoError(t, err)
 
 	mux := http.NewServeMux()
@@ -44,12 +44,12 @@ func TestParity(t *testing.T) {
 		r.With(a.Authorize("admin")).Get("/admin", principalJSON)
 	})
 
-	userTok, _ := f.sign(token.Access, time.Hour, "user")
-	adminTok, _ := f.sign(token.Access, time.Hour, "admin")
-	refreshTok, _ := f.sign(token.Refresh, time.Hour, "admin")
-	expiredTok, _ := f.sign(token.Access, -time.Hour, "admin")
-	revokedTok, revoked := f.sign(token.Access, time.Hour, "admin")
-	require.NoError(t, f.st.Revoke(context.Background(), revoked.ID, f.clk.Now().Add(time.Hour)))
+	userTok, _ := f.Sign(token.Access, time.Hour, "user")
+	adminTok, _ := f.Sign(token.Access, time.Hour, "admin")
+	refreshTok, _ := f.Sign(token.Refresh, time.Hour, "admin")
+	expiredTok, _ := f.Sign(token.Access, -time.Hour, "admin")
+	revokedTok, revoked := f.Sign(token.Access, time.Hour, "admin")
+	require.NoError(t, f.Store.Revoke(context.Background(), revoked.ID, f.Clock.Now().Add(time.Hour)))
 
 	paths := []string{"/private", "/optional", "/admin", "/reports", "/api/admin"}
 	all := func(s int) [5]int { return [5]int{s, s, s, s, s} }
@@ -77,8 +77,8 @@ func TestParity(t *testing.T) {
 	for _, row := range rows {
 		for i, path := range paths {
 			t.Run(row.name+path, func(t *testing.T) {
-				f.st.down.Store(row.down)
-				defer f.st.down.Store(false)
+				f.Store.Down.Store(row.down)
+				defer f.Store.Down.Store(false)
 				want := serve(mux, newRequest(http.MethodGet, path, "", row.header...))
 				got := serve(r, newRequest(http.MethodGet, path, "", row.header...))
 				require.Equal(t, row.want[i], want.Status, "net/http status; body %s", want.Body)
@@ -93,9 +93,9 @@ func TestParity(t *testing.T) {
 // /admin/users/{id}/roles expect.
 func TestPathValues(t *testing.T) {
 	f := newFixture(t)
-	adminTok, _ := f.sign(token.Access, time.Hour, "admin")
+	adminTok, _ := f.Sign(token.Access, time.Hour, "admin")
 	r := gochi.NewRouter()
-	r.With(f.a.Require, f.a.Authorize("admin")).Put("/admin/users/{id}/roles", func(w http.ResponseWriter, r *http.Request) {
+	r.With(f.A.Require, f.A.Authorize("admin")).Put("/admin/users/{id}/roles", func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
 		_, _ = w.Write([]byte(p.UserID + " sets roles of " + r.PathValue("id")))
 	})

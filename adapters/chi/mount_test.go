@@ -27,9 +27,9 @@ func TestMount(t *testing.T) {
 			f := newFixture(t)
 			r := gochi.NewRouter()
 			if prefix == "" {
-				gatekeepchi.Mount(r, f.a)
+				gatekeepchi.Mount(r, f.A)
 			} else {
-				r.Route(prefix, func(r gochi.Router) { gatekeepchi.Mount(r, f.a) })
+				r.Route(prefix, func(r gochi.Router) { gatekeepchi.Mount(r, f.A) })
 			}
 			// The application keeps /auth for routes of its own.
 			r.Get(prefix+"/auth/providers", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("[]")) })
@@ -71,9 +71,9 @@ func TestMount(t *testing.T) {
 func TestMountErrorsMatchNetHTTP(t *testing.T) {
 	f := newFixture(t)
 	r := gochi.NewRouter()
-	gatekeepchi.Mount(r, f.a)
+	gatekeepchi.Mount(r, f.A)
 	mux := http.NewServeMux()
-	f.a.Mount(mux)
+	f.A.Mount(mux)
 	rows := []struct{ method, path, body string }{
 		{http.MethodGet, "/auth/login", ""},
 		{http.MethodDelete, "/me", ""},
@@ -146,10 +146,10 @@ func TestLogHandler(t *testing.T) {
 	rec := &records{}
 	logger := slog.New(gatekeepchi.LogHandler(rec))
 	f := newFixture(t, auth.WithLogger(logger))
-	tok, _ := f.sign(token.Access, time.Hour, "user")
+	tok, _ := f.Sign(token.Access, time.Hour, "user")
 	r := gochi.NewRouter()
-	r.Route("/v1", func(r gochi.Router) { gatekeepchi.Mount(r, f.a) })
-	r.With(f.a.Require).Get("/notes/{id}", func(w http.ResponseWriter, req *http.Request) {
+	r.Route("/v1", func(r gochi.Router) { gatekeepchi.Mount(r, f.A) })
+	r.With(f.A.Require).Get("/notes/{id}", func(w http.ResponseWriter, req *http.Request) {
 		logger.With("app", "notes").WithGroup("g").InfoContext(req.Context(), "note.read")
 	})
 

@@ -16,13 +16,13 @@ import (
 // net/http and on gin, so the adapter's cost is measured, not guessed.
 func BenchmarkRequire(b *testing.B) {
 	f := newFixture(b)
-	tok, _ := f.sign(token.Access, time.Hour, "admin")
+	tok, _ := f.Sign(token.Access, time.Hour, "admin")
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /x", f.a.Require(f.a.Authorize("admin")(ok)))
+	mux.Handle("GET /x", f.A.Require(f.A.Authorize("admin")(ok)))
 	g := ginpkg.New()
-	g.GET("/x", gatekeepgin.Require(f.a), gatekeepgin.Authorize(f.a, "admin"), gatekeepgin.Handler(ok))
+	g.GET("/x", gatekeepgin.Require(f.A), gatekeepgin.Authorize(f.A, "admin"), gatekeepgin.Handler(ok))
 
 	for _, bc := range []struct {
 		name string

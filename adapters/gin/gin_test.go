@@ -22,9 +22,9 @@ func init() { ginpkg.SetMode(ginpkg.TestMode) }
 // gin engine.
 func guardedRoutes(t *testing.T, f *fixture) (std http.Handler, g *ginpkg.Engine) {
 	t.Helper()
-	reports, err := rbac.NewRequirement(f.policy, rbac.AnyPermission, "reports:read")
+	reports, err := rbac.NewRequirement(f.Policy, rbac.AnyPermission, "reports:read")
 	require.NoError(t, err)
-	a := f.a
+	a := f.A
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /private", a.Require(principalJSON))
@@ -49,12 +49,12 @@ func TestParity(t *testing.T) {
 	f := newFixture(t)
 	std, g := guardedRoutes(t, f)
 
-	userTok, _ := f.sign(token.Access, time.Hour, "user")
-	adminTok, _ := f.sign(token.Access, time.Hour, "admin")
-	refreshTok, _ := f.sign(token.Refresh, time.Hour, "admin")
-	expiredTok, _ := f.sign(token.Access, -time.Hour, "admin")
-	revokedTok, revoked := f.sign(token.Access, time.Hour, "admin")
-	require.NoError(t, f.st.Revoke(context.Background(), revoked.ID, f.clk.Now().Add(time.Hour)))
+	userTok, _ := f.Sign(token.Access, time.Hour, "user")
+	adminTok, _ := f.Sign(token.Access, time.Hour, "admin")
+	refreshTok, _ := f.Sign(token.Refresh, time.Hour, "admin")
+	expiredTok, _ := f.Sign(token.Access, -time.Hour, "admin")
+	revokedTok, revoked := f.Sign(token.Access, time.Hour, "admin")
+	require.NoError(t, f.Store.Revoke(context.Background(), revoked.ID, f.Clock.Now().Add(time.Hour)))
 
 	paths := []string{"/private", "/optional", "/admin", "/reports", "/api/admin"}
 	all := func(s int) [5]int { return [5]int{s, s, s, s, s} }
@@ -83,8 +83,8 @@ func TestParity(t *testing.T) {
 	for _, row := range rows {
 		for i, path := range paths {
 			t.Run(row.name+path, func(t *testing.T) {
-				f.st.down.Store(row.down)
-				defer f.st.down.Store(false)
+				f.Store.Down.Store(row.down)
+				defer f.Store.Down.Store(false)
 				want := serve(std, newRequest(http.MethodGet, path, "", row.header...))
 				got := serve(g, newRequest(http.MethodGet, path, "", row.header...))
 				require.Equal(t, row.want[i], want.Status, "net/http status; body %s", want.Body)
@@ -108,7 +108,7 @@ func TestParityCustomErrorHandler(t *testing.T) {
 		auth.WriteError(w, r, err)
 	}))
 	std, g := guardedRoutes(t, f)
-	userTok, _ := f.sign(token.Access, time.Hour, "user")
+	userTok, _ := f.Sign(token.Access, time.Hour, "user")
 	for _, path := range []string{"/private", "/admin"} {
 		want := serve(std, newRequest(http.MethodGet, path, "", "Authorization: Bearer x"+userTok))
 		got := serve(g, newRequest(http.MethodGet, path, "", "Authorization: Bearer x"+userTok))
@@ -121,7 +121,7 @@ func TestParityCustomErrorHandler(t *testing.T) {
 // a pass leaves the principal on c.Request's context for gin handlers.
 func TestAbortAndPrincipal(t *testing.T) {
 	f := newFixture(t)
-	userTok, _ := f.sign(token.Access, time.Hour, "user")
+	userTok, _ := f.Sign(token.Access, time.Hour, "user")
 	var ran []string
 	g := ginpkg.New()
 	after := func(c *ginpkg.Context) {
@@ -130,7 +130,7 @@ func TestAbortAndPrincipal(t *testing.T) {
 		ran = append(ran, "after:"+c.Request.URL.Path)
 	}
 	g.Use(after)
-	g.GET("/me", gatekeepgin.Require(f.a), func(c *ginpkg.Context) {
+	g.GET("/me", gatekeepgin.Require(f.A), func(c *ginpkg.Context) {
 		p, ok := gatekeepgin.Principal(c)
 		require.True(t, ok)
 		q, ok := auth.FromContext(c.Request.Context())
@@ -139,11 +139,11 @@ func TestAbortAndPrincipal(t *testing.T) {
 		ran = append(ran, "handler")
 		c.JSON(http.StatusOK, ginpkg.H{"user_id": p.UserID, "username": p.Username, "roles": p.Roles})
 	})
-	g.GET("/anon", gatekeepgin.Optional(f.a), func(c *ginpkg.Context) {
+	g.GET("/anon", gatekeepgin.Optional(f.A), func(c *ginpkg.Context) {
 		_, ok := gatekeepgin.Principal(c)
 		c.JSON(http.StatusOK, ginpkg.H{"authenticated": ok})
 	})
-	g.GET("/admin", gatekeepgin.Authorize(f.a, "admin"), func(c *ginpkg.Context) {
+	g.GET("/admin", gatekeepgin.Authorize(f.A, "admin"), func(c *ginpkg.Context) {
 		t.Error("the handler ran after a refused guard")
 	})
 
@@ -176,13 +176,13 @@ func TestAbortAndPrincipal(t *testing.T) {
 // net/http.
 func TestInvalidGuardDenies(t *testing.T) {
 	f := newFixture(t)
-	adminTok, _ := f.sign(token.Access, time.Hour, "admin")
+	adminTok, _ := f.Sign(token.Access, time.Hour, "admin")
 	g := ginpkg.New()
-	g.GET("/typo", gatekeepgin.Authorize(f.a, "admn"), gatekeepgin.Handler(principalJSON))
-	g.GET("/nil", gatekeepgin.Guard(f.a, nil), gatekeepgin.Handler(principalJSON))
+	g.GET("/typo", gatekeepgin.Authorize(f.A, "admn"), gatekeepgin.Handler(principalJSON))
+	g.GET("/nil", gatekeepgin.Guard(f.A, nil), gatekeepgin.Handler(principalJSON))
 	mux := http.NewServeMux()
-	mux.Handle("/typo", f.a.Authorize("admn")(principalJSON))
-	mux.Handle("/nil", f.a.Guard(nil)(principalJSON))
+	mux.Handle("/typo", f.A.Authorize("admn")(principalJSON))
+	mux.Handle("/nil", f.A.Guard(nil)(principalJSON))
 	for _, path := range []string{"/typo", "/nil"} {
 		want := serve(mux, newRequest(http.MethodGet, path, "", "Authorization: Bearer "+adminTok))
 		got := serve(g, newRequest(http.MethodGet, path, "", "Authorization: Bearer "+adminTok))

@@ -20,7 +20,7 @@ func TestMount(t *testing.T) {
 		t.Run("prefix="+prefix, func(t *testing.T) {
 			f := newFixture(t)
 			g := ginpkg.New()
-			gatekeepgin.Mount(g.Group(prefix), f.a)
+			gatekeepgin.Mount(g.Group(prefix), f.A)
 
 			res := serve(g, newRequest(http.MethodPost, prefix+"/auth/register", `{"username":"Alice","password":"correct horse"}`))
 			require.Equal(t, http.StatusCreated, res.Status, res.Body)
@@ -63,9 +63,9 @@ func TestMount(t *testing.T) {
 func TestMountErrorsMatchNetHTTP(t *testing.T) {
 	f := newFixture(t)
 	g := ginpkg.New()
-	gatekeepgin.Mount(g, f.a)
+	gatekeepgin.Mount(g, f.A)
 	mux := http.NewServeMux()
-	f.a.Mount(mux)
+	f.A.Mount(mux)
 	rows := []struct{ method, path, body string }{
 		{http.MethodGet, "/auth/login", ""},
 		{http.MethodDelete, "/me", ""},
