@@ -90,6 +90,15 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 		notifySlots: make(chan struct{}, maxPendingNotifications),
 	}
 	a.jwt, _ = verifier.(*token.JWTVerifier)
+	if a.jwt != nil && a.jwt.Cache() == nil && !cfg.noTokenCache {
+		c, err := token.NewCache(0)
+		if err != nil {
+			return nil, err
+		}
+		if a.jwt, err = a.jwt.Cached(c); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.cookies != nil {
 		if a.cookies, err = newCookieMode(*cfg.cookies, cfg.insecureCookies); err != nil {
 			return nil, err
@@ -133,6 +142,8 @@ type Principal struct {
 	// TokenID is the token's jti.
 	TokenID string
 	// Roles are the roles the token carries, as they were at its issue.
+	// The slice may be shared with the verified-token cache: read it, or
+	// copy it before changing an element (append is safe).
 	Roles []string
 	// Claims are all the verified claims.
 	Claims *token.Claims

@@ -311,3 +311,30 @@ func TestCachedVerifierStillChecksRevocation(t *testing.T) {
 	_, err = a.AuthenticateToken(t.Context(), tr.AccessToken)
 	assert.ErrorIs(t, err, ErrRevoked)
 }
+
+// TestTokenCacheOnByDefault: New puts a verified-token cache in front of a
+// *token.JWTVerifier that has none, unless WithoutTokenCache; a hit still
+// runs the revocation check.
+func TestTokenCacheOnByDefault(t *testing.T) {
+	f := newFixture(t, nil)
+	off, err := New(f.signer, f.verifier, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now), WithoutTokenCache())
+	require.NoError(t, err)
+	assert.Nil(t, off.jwt.Cache())
+
+	a, err := New(f.signer, f.verifier, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now), WithLogger(slog.New(&logSink{})))
+	require.NoError(t, err)
+	require.NotNil(t, a.jwt.Cache())
+	assert.Nil(t, f.verifier.Cache(), "the caller's verifier is left as it was")
+	tr := f.register("alice")
+	for range 3 {
+		p, err := a.AuthenticateToken(t.Context(), tr.AccessToken)
+		require.NoError(t, err)
+		assert.Equal(t, "alice", p.Username)
+	}
+	st := a.jwt.Cache().Stats()
+	assert.Equal(t, uint64(1), uint64(st.Misses), "two of three were cache hits")
+	w := f.do(req{method: "POST", path: "/auth/logout", bearer: tr.AccessToken})
+	require.Equal(t, http.StatusNoContent, w.Code)
+	_, err = a.AuthenticateToken(t.Context(), tr.AccessToken)
+	assert.ErrorIs(t, err, ErrRevoked)
+}

@@ -43,6 +43,7 @@ type config struct {
 	loginWindow     time.Duration
 	trustedProxies  []netip.Prefix
 	reuseGrace      time.Duration
+	noTokenCache    bool
 	now             func() time.Time
 	logger          *slog.Logger
 	errorHandler    ErrorHandler
@@ -197,6 +198,15 @@ func WithTrustedProxies(prefixes []netip.Prefix) Option {
 // Raise it only for clients whose tabs refresh concurrently: within the
 // window a stolen previous token works too.
 func WithRefreshReuseGrace(d time.Duration) Option { return func(c *config) { c.reuseGrace = d } }
+
+// WithoutTokenCache turns off the verified-token cache the Authenticator
+// puts in front of a *token.JWTVerifier that has none. Default: on, with
+// token.DefaultCacheCapacity entries (about 30 MiB): a token seen before
+// skips its signature and JSON work, while its type, expiry, key and the
+// store's revocation check still run on every request. Turn it off when
+// memory is tight or to measure the uncached path; or pass a verifier
+// built with token.WithCache to size the cache yourself.
+func WithoutTokenCache() Option { return func(c *config) { c.noTokenCache = true } }
 
 // WithClock sets the source of the current time. Default time.Now; tests
 // inject a fake clock (use the same one for the token Signer and Verifier).
