@@ -77,6 +77,7 @@ func run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	slog.Info("gatekeep: shutting down; finishing requests in flight")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {

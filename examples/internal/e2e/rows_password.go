@@ -21,8 +21,7 @@ func (c *client) waitToken(wantMessages int) string {
 			if len(msgs) > wantMessages {
 				c.t.Fatalf("%d messages in MAIL_DIR, want %d", len(msgs), wantMessages)
 			}
-			// devmail creates the file before it has written it: a
-			// message without its token yet is read again.
+			// A message that cannot be read yet is read again.
 			tok, err := devmail.LatestToken(c.mailDir)
 			if err == nil {
 				return tok
