@@ -58,11 +58,15 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close() // after the last request: password-reset sends, then the store
+	defer func() { // after the last request: password-reset sends, then the store
+		if err := st.Close(); err != nil {
+			slog.Error("gatekeep: closing the store", "err", err)
+		}
+	}()
 
 	ln, err := net.Listen("tcp", st.Addr)
 	if err != nil {
-		return fmt.Errorf("ADDR: %w", err)
+		return fmt.Errorf("config: ADDR: %w", err) // such as an address in use
 	}
 	srv := &http.Server{Handler: newHandler(st), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
