@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -145,13 +144,17 @@ func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*sto
 	if limit < 1 {
 		return nil, "", fmt.Errorf("bolt: list users: limit %d below 1: %w", limit, store.ErrInvalid)
 	}
-	after, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return nil, "", fmt.Errorf("bolt: list users: malformed cursor: %w", store.ErrInvalid)
+	var after []byte
+	if cursor != "" {
+		id, err := store.DecodeCursor(cursor)
+		if err != nil {
+			return nil, "", fmt.Errorf("bolt: list users: %w", err)
+		}
+		after = []byte(id)
 	}
 	var users []*store.User
 	var next string
-	err = s.view(ctx, func(tx *bbolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bUsers).Cursor()
 		k, v := c.First()
 		if cursor != "" {
@@ -162,7 +165,7 @@ func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*sto
 		}
 		for ; k != nil; k, v = c.Next() {
 			if len(users) == limit {
-				next = base64.RawURLEncoding.EncodeToString([]byte(users[limit-1].ID))
+				next = store.EncodeCursor(users[limit-1].ID)
 				return nil
 			}
 			u, err := decodeUser(v)

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"sort"
@@ -134,9 +133,12 @@ func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*sto
 	if limit < 1 {
 		return nil, "", fmt.Errorf("memory: list users: limit %d below 1: %w", limit, store.ErrInvalid)
 	}
-	after, err := decodeCursor(cursor)
-	if err != nil {
-		return nil, "", err
+	var after string
+	if cursor != "" {
+		var err error
+		if after, err = store.DecodeCursor(cursor); err != nil {
+			return nil, "", fmt.Errorf("memory: list users: %w", err)
+		}
 	}
 	t := &s.users
 	t.mu.RLock()
@@ -155,17 +157,9 @@ func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*sto
 	}
 	next := ""
 	if end < len(t.ids) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(t.ids[end-1]))
+		next = store.EncodeCursor(t.ids[end-1])
 	}
 	return users, next, nil
-}
-
-func decodeCursor(cursor string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return "", fmt.Errorf("memory: list users: malformed cursor: %w", store.ErrInvalid)
-	}
-	return string(b), nil
 }
 
 // DeleteUser implements [store.UserStore]. The user's sessions are left

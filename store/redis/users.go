@@ -2,10 +2,8 @@ package redis
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gatekeep/gatekeep/store"
@@ -128,8 +126,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	})
 }
 
-// ListUsers implements [store.UserStore]. The cursor is the last ID of the
-// page, hex-encoded; pages above 10000 users are cut there.
+// ListUsers implements [store.UserStore]. The cursor is
+// [store.EncodeCursor] of the page's last ID; pages above 10000 users are
+// cut there.
 func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*store.User, string, error) {
 	const op = "list users"
 	if limit < 1 {
@@ -138,10 +137,11 @@ func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*sto
 	limit = min(limit, maxPage)
 	from := "-"
 	if cursor != "" {
-		if _, err := hex.DecodeString(cursor); err != nil {
+		id, err := store.DecodeCursor(cursor)
+		if err != nil {
 			return nil, "", invalid(op, "malformed cursor")
 		}
-		from = "(" + strings.ToLower(cursor)
+		from = "(" + enc(id)
 	}
 	type page struct {
 		users []*store.User
@@ -169,7 +169,7 @@ func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*sto
 		}
 		next := ""
 		if len(rows) > limit {
-			next = enc(users[len(users)-1].ID)
+			next = store.EncodeCursor(users[len(users)-1].ID)
 		}
 		return page{users, next}, nil
 	})

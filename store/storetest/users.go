@@ -347,6 +347,23 @@ func userClauses() []clause {
 			},
 		},
 		{
+			name: "ListUsers/InvalidCursor",
+			text: "ListUsers returns ErrInvalid for a cursor the store did not issue, and accepts one of store.EncodeCursor",
+			run: func(t *ct, s store.Store) {
+				createUser(t, s, "u1", "alice")
+				createUser(t, s, "u2", "bob")
+				for _, c := range []string{"bogus", "dTE", "!!", "u1", store.EncodeCursor("u1") + "x"} {
+					_, _, err := s.ListUsers(ctx(t), c, 10)
+					t.wantErr(err, store.ErrInvalid, fmt.Sprintf("ListUsers(cursor %q)", c))
+				}
+				users, next, err := s.ListUsers(ctx(t), store.EncodeCursor("u1"), 10)
+				t.must(err, "ListUsers(EncodeCursor(u1))")
+				if len(users) != 1 || users[0].ID != "u2" || next != "" {
+					t.Errorf("ListUsers after u1 = %d users, next %q; want [u2] and \"\"", len(users), next)
+				}
+			},
+		},
+		{
 			name: "DeleteUser/FreesUsername",
 			text: "DeleteUser removes the user and frees its username; deleting again returns ErrNotFound",
 			run: func(t *ct, s store.Store) {
