@@ -106,7 +106,7 @@ func init() {
 			if !slices.Equal(seen, []string{"bob", "root"}) {
 				t.Errorf("pages gave %q, want bob and root once each", seen)
 			}
-			for _, q := range []string{"limit=0", "limit=1001", "limit=x", "limit=1&limit=2", "cursor="} {
+			for _, q := range []string{"limit=0", "limit=1001", "limit=x", "limit=1&limit=2", "cursor=", "cursor=bogus"} {
 				wantError(t, c.do(req{method: "GET", path: "/admin/users?" + q, header: bearer(admin.AccessToken)}), http.StatusBadRequest, "invalid_request")
 			}
 
