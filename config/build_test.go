@@ -549,7 +549,10 @@ func TestBuildRedisUnreachable(t *testing.T) {
 	assert.NotContains(t, err.Error(), "Zq9s3")
 	assert.NotContains(t, err.Error(), "\n")
 
-	for _, u := range []string{"redis://:pw-Zq9s3@[::1", "redis://:pw-Zq9s3@h:1/notadb"} {
+	for _, u := range []string{
+		"redis://:pw-Zq9s3@[::1", "redis://:pw-Zq9s3@h:1/notadb",
+		"redis+sentinel://:pw-Zq9s3@h:99999/mymaster", "redis+sentinel://h:26379/m?sentinel_password=pw-Zq9s3&x=1",
+	} {
 		cfg.RedisURL = config.Secret(u)
 		_, err = config.Build(context.Background(), cfg, config.WithLogger(slog.New(slog.DiscardHandler)))
 		require.Error(t, err, u)

@@ -21,7 +21,7 @@ type StoreKind string
 const (
 	StoreMemory StoreKind = "memory" // in-process; state ends with the process
 	StoreBolt   StoreKind = "bolt"   // one bbolt file (BOLT_PATH); one process
-	StoreRedis  StoreKind = "redis"  // Redis node or Cluster (REDIS_URL); many processes
+	StoreRedis  StoreKind = "redis"  // Redis node, Sentinel or Cluster (REDIS_URL); many processes
 )
 
 // HashKind names a password hasher (PASSWORD_HASH).
@@ -133,9 +133,13 @@ type Config struct {
 	// "gatekeep.db".
 	BoltPath string
 	// RedisURL names the Redis when Store is redis (REDIS_URL):
-	// redis://[user:password@]host:port[/db], rediss:// for TLS, or a
-	// comma-separated list of host:port for a Cluster. It is a Secret
-	// because it may hold a password. Default "redis://127.0.0.1:6379/0".
+	// redis://[user:password@]host:port[/db], rediss:// for TLS, a
+	// comma-separated list of host:port for a Cluster, or
+	// redis+sentinel://[[user]:password@]host:port[,host:port...]/master[/db]
+	// for the master that Redis Sentinels know by that name (rediss+sentinel://
+	// for TLS; ?sentinel_password=... when the Sentinels need one). It is a
+	// Secret because it may hold a password. Default
+	// "redis://127.0.0.1:6379/0".
 	RedisURL Secret
 
 	// LoginMaxFailures is how many failed logins an account may have in
@@ -357,12 +361,25 @@ func checkAdminPassword(pw string, kind HashKind) error {
 // [Build] reports the rest, also naming REDIS_URL. The URL is never quoted:
 // it may hold a password.
 func checkRedisURL(u string) error {
-	const want = "redis://host:port[/db], rediss://host:port[/db] or a comma-separated host:port list"
+	const want = "redis://host:port[/db], rediss://host:port[/db], a comma-separated host:port list " +
+		"or redis+sentinel://host:port[,host:port...]/master[/db]"
 	u = strings.TrimSpace(u)
 	if u == "" {
 		return varErr("REDIS_URL", want+" when AUTH_STORE is redis", "")
 	}
-	if i := strings.Index(u, "://"); i >= 0 && u[:i] != "redis" && u[:i] != "rediss" {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return nil
+	}
+	switch scheme {
+	case "redis", "rediss":
+	case "redis+sentinel", "rediss+sentinel":
+		// The master name is what a Sentinel URL is most easily missing.
+		rest, _, _ = strings.Cut(rest, "?")
+		if _, path, _ := strings.Cut(rest, "/"); path == "" || path[0] == '/' {
+			return varErr("REDIS_URL", "a Sentinel URL naming its master: redis+sentinel://host:port[,host:port...]/master[/db]", "")
+		}
+	default:
 		return varErr("REDIS_URL", want, "")
 	}
 	return nil

@@ -137,6 +137,14 @@ func TestParseEveryVariable(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, config.StoreKind(kind), c.Store)
 	}
+	for _, u := range []string{
+		"redis+sentinel://10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379/mymaster",
+		"rediss+sentinel://app:pw@10.0.0.5:26379/mymaster/2?sentinel_password=spw",
+	} {
+		c, err := config.FromLookup(lookup(map[string]string{"AUTH_STORE": "redis", "REDIS_URL": u}))
+		require.NoError(t, err, "a Sentinel URL")
+		assert.Equal(t, config.Secret(u), c.RedisURL)
+	}
 	for v, want := range map[string]bool{"true": true, "1": true, "false": false, "0": false} {
 		c, err := config.FromLookup(lookup(map[string]string{"COOKIE_MODE": v, "COOKIE_INSECURE": v}))
 		require.NoError(t, err)
@@ -206,6 +214,8 @@ func TestBadValues(t *testing.T) {
 		{"store unknown", "AUTH_STORE", map[string]string{"AUTH_STORE": "postgres"}, `want memory, bolt or redis, got "postgres"`},
 		{"store case", "AUTH_STORE", map[string]string{"AUTH_STORE": "Redis"}, `got "Redis"`},
 		{"redis scheme", "REDIS_URL", map[string]string{"AUTH_STORE": "redis", "REDIS_URL": "http://u:" + redisPW + "@h:1"}, "want redis://"},
+		{"redis sentinel scheme", "REDIS_URL", map[string]string{"AUTH_STORE": "redis", "REDIS_URL": "sentinel://:" + redisPW + "@h:26379/m"}, "redis+sentinel://"},
+		{"redis sentinel without master", "REDIS_URL", map[string]string{"AUTH_STORE": "redis", "REDIS_URL": "redis+sentinel://:" + redisPW + "@h:26379?sentinel_password=" + redisPW}, "a Sentinel URL naming its master"},
 		{"failures zero", "LOGIN_MAX_FAILURES", map[string]string{"LOGIN_MAX_FAILURES": "0"}, `want a whole number above 0, got "0"`},
 		{"failures text", "LOGIN_MAX_FAILURES", map[string]string{"LOGIN_MAX_FAILURES": "ten"}, `got "ten"`},
 		{"window unparsable", "LOGIN_WINDOW", map[string]string{"LOGIN_WINDOW": "15"}, `got "15"`},

@@ -20,6 +20,18 @@
 //	defer st.Close()
 //	var _ store.Store = st
 //
+// [Open] takes redis:// and rediss:// URLs for one node, a comma-separated
+// host:port list for a Cluster, and for a master that Redis Sentinel
+// watches:
+//
+//	redis+sentinel://[[user]:password@]host1:26379,host2:26379/mymaster[/db]
+//
+// The Sentinels are asked which node is the master, and the client
+// follows them through a failover. The password before @ is the master's;
+// Sentinels with requirepass take ?sentinel_password=...;
+// rediss+sentinel:// uses TLS to both. Every client Open makes applies
+// context deadlines on the socket (ContextTimeoutEnabled).
+//
 // # Guarantees
 //
 // Every change that touches several keys is one Lua script, so it is atomic

@@ -46,7 +46,7 @@ func Example() {
 }
 
 // Open makes and owns the client; a comma-separated list of addresses
-// means a Cluster.
+// means a Cluster, and a redis+sentinel URL the master that Sentinels name.
 func ExampleOpen() {
 	st, err := redisstore.Open("redis://127.0.0.1:6379/0", redisstore.WithTimeout(time.Second))
 	if err != nil {
@@ -59,4 +59,10 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	defer cluster.Close()
+
+	ha, err := redisstore.Open("redis+sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/mymaster")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ha.Close()
 }

@@ -1,5 +1,11 @@
 package redis
 
+import (
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
 // Test-only views of the local view's state.
 
 // Fallbacks counts IsRevoked calls that asked Redis.
@@ -34,3 +40,10 @@ func (s *Store) ViewSize() int {
 
 // Sweep drops expired entries now.
 func (s *Store) Sweep() { s.view.sweep() }
+
+// SentinelOptions parses a redis+sentinel:// or rediss+sentinel:// URL as
+// Open does.
+func SentinelOptions(rawURL string) (*goredis.FailoverOptions, error) {
+	scheme, rest, _ := strings.Cut(rawURL, "://")
+	return parseSentinelURL(scheme, rest)
+}

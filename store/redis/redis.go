@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,6 +89,19 @@ func New(client goredis.UniversalClient, opts ...Option) (*Store, error) {
 //	host1:port,host2:port,...                a Cluster (a redis:// or
 //	                                         rediss:// scheme and credentials
 //	                                         may lead the list)
+//	redis+sentinel://[[user]:password@]host:port[,host:port...]/master[/db]
+//	                                         the master the Sentinels at
+//	                                         host:port... know by the name
+//	                                         master; ?sentinel_password=pw
+//	                                         when they need one
+//	rediss+sentinel://...                    the same over TLS, to the
+//	                                         Sentinels and Redis alike
+//
+// In the Sentinel form the credentials before @ are the Redis master's,
+// as in redis://; sentinel_password is for Sentinels that have
+// requirepass. User, passwords and master name are percent-encoded, as in
+// any URL. The client asks the Sentinels for the master and follows them
+// through a failover.
 //
 // Errors never repeat the URL, which may hold a password.
 func Open(rawURL string, opts ...Option) (*Store, error) {
@@ -111,8 +126,16 @@ func openClient(rawURL string) (goredis.UniversalClient, error) {
 	scheme := ""
 	if i := strings.Index(rawURL, "://"); i >= 0 {
 		scheme = rawURL[:i]
-		if scheme != "redis" && scheme != "rediss" {
-			return nil, invalid("open", "Redis URL scheme must be redis:// or rediss://")
+		switch scheme {
+		case "redis", "rediss":
+		case "redis+sentinel", "rediss+sentinel":
+			opt, err := parseSentinelURL(scheme, rawURL[i+3:])
+			if err != nil {
+				return nil, err
+			}
+			return goredis.NewFailoverClient(opt), nil
+		default:
+			return nil, invalid("open", "Redis URL scheme must be redis://, rediss://, redis+sentinel:// or rediss+sentinel://")
 		}
 	}
 	if strings.Contains(rawURL, ",") {
@@ -154,6 +177,81 @@ func openClient(rawURL string) (goredis.UniversalClient, error) {
 	}
 	opt.ContextTimeoutEnabled = true
 	return goredis.NewClient(opt), nil
+}
+
+// parseSentinelURL parses what follows "redis+sentinel://" or
+// "rediss+sentinel://":
+//
+//	[[user]:password@]host:port[,host:port...]/master[/db][?sentinel_password=pw]
+//
+// go-redis's own ParseFailoverURL is not used: its form shares redis://
+// with a single node (the master name is a query parameter), and it
+// reads the userinfo as the Sentinels' credentials, where every other
+// Redis URL gives the Redis server's. Errors never quote the input.
+func parseSentinelURL(scheme, rest string) (*goredis.FailoverOptions, error) {
+	const form = "a Sentinel URL is redis+sentinel://[[user]:password@]host:port[,host:port...]/master[/db][?sentinel_password=...]"
+	bad := func(why string) error { return invalid("open", why+"; "+form) }
+	opt := &goredis.FailoverOptions{ContextTimeoutEnabled: true}
+	if strings.Contains(rest, "#") {
+		return nil, bad("a Sentinel URL has no fragment (#); percent-encode a # in a password as %23")
+	}
+	rest, query, hasQuery := strings.Cut(rest, "?")
+	if hasQuery {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return nil, bad("cannot parse the query")
+		}
+		for k, v := range q {
+			if k != "sentinel_password" || len(v) != 1 {
+				return nil, bad("the one query parameter is sentinel_password, given once")
+			}
+			opt.SentinelPassword = v[0]
+		}
+	}
+	authority, path, hasPath := strings.Cut(rest, "/")
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		user, pass, _ := strings.Cut(authority[:i], ":")
+		var err1, err2 error
+		opt.Username, err1 = url.PathUnescape(user)
+		opt.Password, err2 = url.PathUnescape(pass)
+		if err1 != nil || err2 != nil {
+			return nil, bad("cannot decode the user or password")
+		}
+		authority = authority[i+1:]
+	}
+	for _, a := range strings.Split(authority, ",") {
+		a = strings.TrimSpace(a)
+		host, port, err := net.SplitHostPort(a)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			return nil, bad("each Sentinel address must be host:port")
+		}
+		opt.SentinelAddrs = append(opt.SentinelAddrs, a)
+	}
+	segs := strings.Split(path, "/")
+	if !hasPath || segs[0] == "" {
+		return nil, bad("the master name is missing")
+	}
+	if len(segs) > 2 {
+		return nil, bad("too many path segments")
+	}
+	name, err := url.PathUnescape(segs[0])
+	if err != nil || name == "" {
+		return nil, bad("cannot decode the master name")
+	}
+	opt.MasterName = name
+	if len(segs) == 2 {
+		db, err := strconv.Atoi(segs[1])
+		if err != nil || db < 0 {
+			return nil, bad("the database must be a number of 0 or more")
+		}
+		opt.DB = db
+	}
+	if scheme == "rediss+sentinel" {
+		// No ServerName: each connection verifies the host it dials, a
+		// Sentinel or the master the Sentinels name, not the first one.
+		opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return opt, nil
 }
 
 // Close stops the local view's goroutines and, for a Store from [Open],

@@ -23,6 +23,8 @@ type redisServer struct {
 	port int
 	args []string
 	cmd  *exec.Cmd
+	conf string // a config file to start with (a Sentinel needs one), or ""
+	pass string // requirepass, for the readiness ping
 }
 
 func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
@@ -72,6 +74,11 @@ func startServer(t testing.TB, dir string, args ...string) *redisServer {
 		dir = t.TempDir()
 	}
 	s := &redisServer{t: t, bin: needServer(t), dir: dir, port: freePort(t), args: args}
+	for i, a := range args[:max(len(args)-1, 0)] {
+		if a == "--requirepass" {
+			s.pass = args[i+1]
+		}
+	}
 	s.start()
 	t.Cleanup(s.kill)
 	return s
@@ -79,15 +86,19 @@ func startServer(t testing.TB, dir string, args ...string) *redisServer {
 
 func (s *redisServer) start() {
 	s.t.Helper()
-	args := append([]string{
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf) // the config file must be the first argument
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
-		"--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.dir, "redis.log"),
-	}, s.args...)
+		"--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.dir, "redis.log"))
+	args = append(args, s.args...)
 	s.cmd = exec.Command(s.bin, args...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
-	c := goredis.NewClient(&goredis.Options{Addr: s.addr(), MaxRetries: -1})
+	c := goredis.NewClient(&goredis.Options{Addr: s.addr(), Password: s.pass, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
