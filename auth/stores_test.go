@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/gatekeep/gatekeep/internal/redistest"
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/bolt"
 	redisstore "github.com/gatekeep/gatekeep/store/redis"
@@ -42,27 +42,8 @@ func boltStore(tb testing.TB) store.Store {
 // under CI) when none answers.
 func needRedis(tb testing.TB) *goredis.Options {
 	tb.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		tb.Fatal("REDIS_URL cannot be parsed") // it may hold a password: not printed
-	}
-	probe := goredis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	err = probe.Ping(ctx).Err()
-	cancel()
-	_ = probe.Close()
-	if err != nil {
-		why := "no Redis answers at " + opt.Addr + " (set REDIS_URL, or start redis-server)"
-		if os.Getenv("CI") != "" {
-			tb.Fatal(why + "; CI is set, so this fails instead of skipping")
-		}
-		tb.Skip(why)
-	}
-	return opt
+	redistest.Client(tb) // skips or fails without a Redis
+	return redistest.Options(tb)
 }
 
 // redisStore returns a Redis store under a fresh prefix whose keys are

@@ -30,6 +30,7 @@ import (
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
 	"github.com/gatekeep/gatekeep/internal/devmail"
+	"github.com/gatekeep/gatekeep/internal/redistest"
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/memory"
 	"github.com/gatekeep/gatekeep/store/redis"
@@ -459,39 +460,16 @@ func TestBuildAdminExistingWithoutRole(t *testing.T) {
 	assert.NotContains(t, logs.String(), "boss-password-Zq9")
 }
 
-// redisURL is the test Redis: REDIS_URL, or 127.0.0.1:6379.
-func redisURL() string {
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-// needRedis returns a client on the test Redis and a key prefix of the
-// test's own, whose keys are removed at the end. Without a Redis it skips,
-// or fails when CI is set.
+// needRedis returns a client on the test Redis (internal/redistest) and a
+// key prefix of the test's own, whose keys are removed at the end. Without
+// a Redis it skips, or fails when CI is set.
 func needRedis(t *testing.T) (*goredis.Client, string) {
 	t.Helper()
-	opt, err := goredis.ParseURL(redisURL())
-	if err != nil {
-		t.Fatal("REDIS_URL cannot be parsed") // it may hold a password
-	}
-	c := goredis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		why := "no Redis answers at " + opt.Addr + " (set REDIS_URL, or start redis-server)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(why + "; CI is set, so this fails instead of skipping")
-		}
-		t.Skip(why)
-	}
+	c := redistest.Client(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	prefix := "gkcfg-" + hex.EncodeToString(b[:])
 	t.Cleanup(func() {
-		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		it := c.Scan(ctx, 0, "{"+prefix+":*", 1000).Iterator()
@@ -505,7 +483,7 @@ func needRedis(t *testing.T) (*goredis.Client, string) {
 func TestBuildRedis(t *testing.T) {
 	c, prefix := needRedis(t)
 	env := map[string]string{
-		"JWT_SECRET": secret32, "AUTH_STORE": "redis", "REDIS_URL": redisURL(),
+		"JWT_SECRET": secret32, "AUTH_STORE": "redis", "REDIS_URL": redistest.URL(),
 		"ADMIN_USERNAME": "admin", "ADMIN_PASSWORD": "admin-password-Zq9",
 	}
 	cfg, err := config.FromLookup(lookup(env))

@@ -4,55 +4,23 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/gatekeep/gatekeep/internal/redistest"
 	"github.com/gatekeep/gatekeep/store"
 	redisstore "github.com/gatekeep/gatekeep/store/redis"
 )
 
-// redisOptions returns the options of the Redis the tests use:
-// REDIS_URL, or 127.0.0.1:6379.
-func redisOptions(t testing.TB) *goredis.Options {
-	t.Helper()
-	u := os.Getenv("REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := goredis.ParseURL(u)
-	if err != nil {
-		t.Fatalf("REDIS_URL cannot be parsed") // the URL may hold a password
-	}
-	return opt
-}
-
-// needRedis returns a client on the test Redis. Without one it skips, or
-// fails when CI is set: CI must never pass by skipping the Redis tests.
-func needRedis(t testing.TB) *goredis.Client {
-	t.Helper()
-	opt := redisOptions(t)
-	c := goredis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		unavailable(t, "no Redis answers at "+opt.Addr+" (set REDIS_URL, or start redis-server)")
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// unavailable skips the test for a missing dependency, or fails it under CI.
-func unavailable(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s; CI is set, so this fails instead of skipping", why)
-	}
-	t.Skip(why)
-}
+// The test Redis (internal/redistest): REDIS_URL, or 127.0.0.1:6379;
+// without one the tests skip, or fail when CI is set.
+var (
+	redisOptions = redistest.Options
+	needRedis    = redistest.Client
+	unavailable  = redistest.Unavailable
+)
 
 // newPrefix returns a key prefix of its own for one test, and removes every
 // key under it when the test ends.

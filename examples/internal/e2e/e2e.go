@@ -25,6 +25,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/internal/redistest"
 	"github.com/gatekeep/gatekeep/store/redis"
 )
 
@@ -68,35 +69,12 @@ func Run(t *testing.T, newHandler Handler) {
 	}
 }
 
-// redisURL is the test Redis: REDIS_URL, or 127.0.0.1:6379.
-func redisURL() string {
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-// needRedis returns a client on the test Redis. Without one it skips the
-// Redis rows with a message, or fails when CI is set.
+// needRedis returns a client on the test Redis (internal/redistest).
+// Without one it skips the Redis rows with a message, or fails when CI is
+// set.
 func needRedis(t *testing.T) *goredis.Client {
 	t.Helper()
-	opt, err := goredis.ParseURL(redisURL())
-	if err != nil {
-		t.Fatal("REDIS_URL cannot be parsed") // never the URL: it may hold a password
-	}
-	c := goredis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		why := "no Redis answers at " + opt.Addr + " (set REDIS_URL, or start redis-server)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(why + "; CI is set, so this fails instead of skipping")
-		}
-		t.Skip(why)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return redistest.Client(t)
 }
 
 // client talks to one server built for one row.
@@ -116,7 +94,7 @@ func newClient(t *testing.T, kind string, rc *goredis.Client, rowEnv map[string]
 		"JWT_SECRET": Secret,
 		"AUTH_STORE": kind,
 		"BOLT_PATH":  filepath.Join(dir, "gatekeep.db"),
-		"REDIS_URL":  redisURL(),
+		"REDIS_URL":  redistest.URL(),
 		"MAIL_DIR":   filepath.Join(dir, "mail"),
 	}
 	for k, v := range rowEnv {
