@@ -288,10 +288,7 @@ func (a *Authenticator) reset(ctx context.Context, w http.ResponseWriter, r *htt
 	var extra resetExtra
 	c, err := token.VerifyInto(ctx, a.jwt, token.Reset, string(in.Token), &extra)
 	if err != nil {
-		if errors.Is(err, token.ErrUnavailable) {
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return verifyErr(err)
 	}
 	if c.Subject == "" || c.ID == "" || c.IssuedAt.IsZero() || extra.Fingerprint == "" {
 		return describe(ErrInvalidToken, "the token lacks sub, jti, iat or its fingerprint")

@@ -182,12 +182,7 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, tok string) (*Pri
 		c, err = a.verifier.Verify(ctx, token.Access, tok)
 	}
 	if err != nil {
-		if errors.Is(err, token.ErrUnavailable) {
-			// A remote key set that cannot answer: fail closed, but as
-			// 503, since the token may well be good.
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return nil, verifyErr(err)
 	}
 	if err := a.checkClaims(c); err != nil {
 		return nil, err
@@ -203,6 +198,16 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, tok string) (*Pri
 		Roles:     c.Roles,
 		Claims:    c,
 	}, nil
+}
+
+// verifyErr maps a Verifier's error: a remote key set that cannot answer
+// fails closed as 503 (the token may well be good), anything else is an
+// invalid token.
+func verifyErr(err error) error {
+	if errors.Is(err, token.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidToken, err)
 }
 
 // checkClaims requires what every gatekeep token carries, and the

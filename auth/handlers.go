@@ -496,10 +496,7 @@ func (a *Authenticator) Refresh() http.Handler {
 func (a *Authenticator) refresh(ctx context.Context, tok string) (*TokenResponse, error) {
 	c, err := a.verifier.Verify(ctx, token.Refresh, tok)
 	if err != nil {
-		if errors.Is(err, token.ErrUnavailable) {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return nil, verifyErr(err)
 	}
 	if err := a.checkClaims(c); err != nil {
 		return nil, err
