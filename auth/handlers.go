@@ -223,7 +223,29 @@ func (a *Authenticator) startSession(ctx context.Context, r *http.Request, u *st
 	if err := a.st.CreateSession(ctx, s); err != nil {
 		return nil, storeErr("creating the session", err)
 	}
-	return a.issue(u, s, jti, now)
+	// A password change, reset or role change that ran while this login was
+	// checking the password updates the user first, then ends the sessions
+	// it finds; this one may have been created after it looked. So read the
+	// user again: a password that changed since it was verified ends this
+	// session, and the tokens carry the roles as they are now.
+	fresh, err := a.st.User(ctx, u.ID)
+	if err != nil || fresh.PasswordHash != u.PasswordHash {
+		a.abandonSession(ctx, s)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, storeErr("loading the user", err)
+		}
+		return nil, ErrInvalidCredentials // the same answer as any wrong password
+	}
+	return a.issue(fresh, s, jti, now)
+}
+
+// abandonSession ends a session no token was handed out for yet: deleted,
+// and its id revoked in case a store lost the delete.
+func (a *Authenticator) abandonSession(ctx context.Context, s *store.Session) {
+	if err := a.st.Revoke(ctx, s.ID, s.ExpiresAt.Add(a.cfg.leeway)); err != nil {
+		a.log.LogAttrs(ctx, slog.LevelError, "auth.session_abandon_failed", slog.String("session_id", s.ID))
+	}
+	_ = a.st.DeleteSession(ctx, s.ID)
 }
 
 // credentials is the body of a registration.
@@ -416,12 +438,23 @@ func (a *Authenticator) login(ctx context.Context, w http.ResponseWriter, r *htt
 func (a *Authenticator) rehash(ctx context.Context, u *store.User, pw string) {
 	h, err := a.hashPassword(ctx, pw)
 	if err == nil {
-		_, err = a.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &h})
+		// Not over a password changed since it was verified. (The store
+		// has no compare-and-swap on users, so this narrows the window
+		// rather than closing it; startSession's second read catches the
+		// rest for this login.)
+		var cur *store.User
+		if cur, err = a.st.User(ctx, u.ID); err == nil && cur.PasswordHash != u.PasswordHash {
+			return
+		}
+		if err == nil {
+			_, err = a.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &h})
+		}
 	}
 	if err != nil {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.rehash_failed", slog.String("user_id", u.ID))
 		return
 	}
+	u.PasswordHash = h
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.rehashed", slog.String("user_id", u.ID))
 }
 
