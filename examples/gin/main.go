@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -45,11 +46,21 @@ func main() {
 	}
 }
 
+// errPanic answers a recovered panic: 503 unavailable, with no internals.
+var errPanic = errors.New("handler panicked")
+
 // newHandler is the whole API: the auth handlers, the JWKS and JSON
 // errors for unknown routes.
 func newHandler(st *config.Stack) http.Handler {
 	r := gin.New()
-	r.Use(gin.Recovery())
+	// gin.Recovery would dump the request's headers (the Cookie header
+	// carries tokens in cookie mode) on a broken pipe; log the panic
+	// without them and answer in the API's JSON.
+	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
+		slog.Error("gin: panic recovered", "route", c.FullPath(), "panic", rec, "stack", string(debug.Stack()))
+		auth.WriteError(c.Writer, c.Request, errPanic)
+		c.Abort()
+	}))
 	// /me/ is not /me: answer 404 as net/http and chi do, not a redirect.
 	r.RedirectTrailingSlash = false
 	ginadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
@@ -81,7 +92,13 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("config: ADDR: %w", err) // such as an address in use
 	}
-	srv := &http.Server{Handler: newHandler(st), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           newHandler(st),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // a body trickled byte by byte ends here
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	slog.Info("gatekeep: listening", "addr", "http://"+ln.Addr().String(), "store", cfg.Store)

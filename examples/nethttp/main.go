@@ -68,7 +68,13 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("config: ADDR: %w", err) // such as an address in use
 	}
-	srv := &http.Server{Handler: newHandler(st), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           newHandler(st),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // a body trickled byte by byte ends here
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	slog.Info("gatekeep: listening", "addr", "http://"+ln.Addr().String(), "store", cfg.Store)
