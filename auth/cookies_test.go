@@ -232,6 +232,25 @@ func TestCrossOriginCookieRequestsChangeNothing(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
 }
 
+// attack: login CSRF. In cookie mode a cross-origin login or registration
+// would plant the attacker's session cookies in the victim's browser; it is
+// refused and sets no cookie. Without cookie mode nothing is refused.
+func TestCrossOriginLoginRefusedInCookieMode(t *testing.T) {
+	f := cookieFixture(t)
+	f.register("alice")
+	for _, h := range []http.Header{crossSite(), {"Sec-Fetch-Site": {"same-site"}}, {"Origin": {"https://evil.example"}}} {
+		requireCrossOriginRefused(t, f.do(req{method: "POST", path: "/auth/login", body: creds("alice", testPassword), header: h}))
+		requireCrossOriginRefused(t, f.do(req{method: "POST", path: "/auth/register", body: creds("mallory", testPassword), header: h}))
+	}
+	w := f.do(req{method: "POST", path: "/auth/login", body: creds("alice", testPassword), header: http.Header{"Sec-Fetch-Site": {"same-origin"}}})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+
+	plain := newFixture(t, nil)
+	plain.register("bob")
+	w = plain.do(req{method: "POST", path: "/auth/login", body: creds("bob", testPassword), header: crossSite()})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+}
+
 func TestLogoutExpiresCookies(t *testing.T) {
 	f := cookieFixture(t)
 	f.register("alice")

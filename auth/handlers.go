@@ -248,6 +248,17 @@ func (a *Authenticator) abandonSession(ctx context.Context, s *store.Session) {
 	_ = a.st.DeleteSession(ctx, s.ID)
 }
 
+// loginCSRF refuses, in cookie mode, a cross-origin login or registration:
+// it would set the session cookies of an account of the attacker's choosing
+// in the victim's browser (login CSRF). Bearer-only mode sets no cookies,
+// so it has nothing to refuse.
+func (a *Authenticator) loginCSRF(r *http.Request) error {
+	if a.cookies == nil {
+		return nil
+	}
+	return a.crossOrigin(r)
+}
+
 // credentials is the body of a registration.
 type credentials struct {
 	Username string `json:"username"`
@@ -281,6 +292,9 @@ func (a *Authenticator) Register() http.Handler {
 }
 
 func (a *Authenticator) register(ctx context.Context, w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
+	if err := a.loginCSRF(r); err != nil {
+		return nil, err
+	}
 	var in credentials
 	if err := decodeJSON(w, r, &in); err != nil {
 		return nil, err
@@ -346,6 +360,9 @@ func (a *Authenticator) Login() http.Handler {
 }
 
 func (a *Authenticator) login(ctx context.Context, w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
+	if err := a.loginCSRF(r); err != nil {
+		return nil, err
+	}
 	var in loginRequest
 	if err := decodeJSON(w, r, &in); err != nil {
 		return nil, err
