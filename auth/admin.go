@@ -57,7 +57,9 @@ func (a *Authenticator) ListUsers(ctx context.Context, cursor string, limit int)
 // The change takes effect no later than the user's next request: every
 // session and token the user holds ends ([Authenticator.RevokeUser]), so
 // no token carrying the old roles is accepted again and the user logs in
-// to get the new ones.
+// to get the new ones. If that revocation fails, the roles are already
+// stored: the error (ErrUnavailable) means "call again", which is
+// idempotent and completes it.
 func (a *Authenticator) SetRoles(ctx context.Context, userID string, roles []string) (*store.User, error) {
 	if err := a.checkRoles(roles); err != nil {
 		return nil, err
@@ -74,6 +76,11 @@ func (a *Authenticator) SetRoles(ctx context.Context, userID string, roles []str
 		return nil, storeErr("updating the user", err)
 	}
 	if err := a.RevokeUser(ctx, userID); err != nil {
+		// The roles changed but the old tokens still stand: say so loudly.
+		// The caller sees 503; calling SetRoles again with the same roles
+		// completes the revocation.
+		a.log.LogAttrs(ctx, slog.LevelError, "auth.roles_changed_tokens_not_revoked",
+			slog.String("user_id", userID), slog.Any("roles", set))
 		return nil, err
 	}
 	attrs := []slog.Attr{slog.String("user_id", userID), slog.Any("roles", set)}
