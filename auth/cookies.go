@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -181,6 +182,21 @@ func (a *Authenticator) clearTokenCookies(w http.ResponseWriter) {
 	}
 	http.SetCookie(w, a.cookie(a.cookies.access, "/", "", -1))
 	http.SetCookie(w, a.cookie(a.cookies.refresh, a.cookies.refreshPath, "", -1))
+}
+
+// clearDeadCookies expires the token cookies on a logout refused for want
+// of a valid access token (the access cookie expired, say): the browser
+// then drops its refresh cookie too instead of keeping a session the user
+// meant to end. Cross-origin requests clear nothing, so another site cannot
+// log a user out.
+func (a *Authenticator) clearDeadCookies(w http.ResponseWriter, r *http.Request, err error) {
+	if a.cookies == nil || !(errors.Is(err, ErrNoToken) || errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrRevoked)) {
+		return
+	}
+	if a.cookies.cop.Check(r) != nil {
+		return
+	}
+	a.clearTokenCookies(w)
 }
 
 func (a *Authenticator) cookie(name, path, value string, maxAge int) *http.Cookie {

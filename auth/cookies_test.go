@@ -251,6 +251,24 @@ func TestCrossOriginLoginRefusedInCookieMode(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 }
 
+// A logout whose access cookie has already expired answers 401 but still
+// expires both cookies, so the refresh cookie does not outlive the logout
+// in the browser; from another site it clears nothing.
+func TestLogoutWithoutAccessCookieClearsCookies(t *testing.T) {
+	f := cookieFixture(t)
+	tr := f.register("alice")
+	w := f.do(req{method: "POST", path: "/auth/logout", header: withCookies(nil, "refresh_token", tr.RefreshToken)})
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
+	cs := cookiesOf(w)
+	require.Len(t, cs, 2)
+	for _, c := range cs {
+		assert.Less(t, c.MaxAge, 0, c.Name)
+	}
+	w = f.do(req{method: "POST", path: "/auth/logout-all", header: withCookies(crossSite(), "refresh_token", tr.RefreshToken)})
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
+	assert.Empty(t, w.Result().Cookies(), "a cross-site request clears nothing")
+}
+
 func TestLogoutExpiresCookies(t *testing.T) {
 	f := cookieFixture(t)
 	f.register("alice")

@@ -651,6 +651,7 @@ func (a *Authenticator) Logout() http.Handler {
 			err = a.logout(r.Context(), p)
 		}
 		if err != nil {
+			a.clearDeadCookies(w, r, err)
 			a.fail(w, r, err)
 			return
 		}
@@ -691,6 +692,7 @@ func (a *Authenticator) LogoutAll() http.Handler {
 			err = a.RevokeUser(r.Context(), p.UserID)
 		}
 		if err != nil {
+			a.clearDeadCookies(w, r, err)
 			a.fail(w, r, err)
 			return
 		}
