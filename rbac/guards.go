@@ -92,7 +92,9 @@ type Guards struct {
 func NewGuards(p *Policy, rolesFn RolesFunc, opts ...Option) (*Guards, error) {
 	c := config{render: RenderError}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	switch {
 	case p == nil:

@@ -3,6 +3,7 @@ package rbac
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -198,9 +199,11 @@ func TestManyItems(t *testing.T) {
 		{"all roles: top of chain", AllRoles, names, []string{"r149"}, true},
 		{"all roles: one short", AllRoles, names, []string{"r148"}, false},
 		{"all roles: unknown only", AllRoles, names, []string{"r150"}, false},
-		{"any role: last word", AnyRole, names[140:], []string{"r145"}, true},
+		{"any role: few items", AnyRole, names[140:], []string{"r145"}, true},
 		{"any role: below all", AnyRole, names[140:], []string{"r139"}, false},
-		{"any role: many items, hit in last word", AnyRole, names, []string{"r0"}, true},
+		{"any role: many items, hit in first word", AnyRole, names, []string{"r0"}, true},
+		// r0 inherits nothing, so only the last item (in the last word) matches.
+		{"any role: many items, hit in last word", AnyRole, reversed(names), []string{"r0"}, true},
 		{"all permissions: top of chain", AllPermissions, perms, []string{"r149"}, true},
 		{"all permissions: one short", AllPermissions, perms, []string{"r100"}, false},
 		{"any permission: none", AnyPermission, perms, []string{"nobody"}, false},
@@ -214,4 +217,10 @@ func TestManyItems(t *testing.T) {
 			}
 		})
 	}
+}
+
+func reversed(s []string) []string {
+	r := slices.Clone(s)
+	slices.Reverse(r)
+	return r
 }

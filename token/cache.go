@@ -3,6 +3,7 @@ package token
 import (
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -269,7 +270,7 @@ func newCacheEntry(h uint64, tok string, key *Key, typ Type, lw time.Duration, i
 
 // cloneString copies s so the cache does not pin a larger buffer s may be
 // part of (a request's header block, say).
-func cloneString(s string) string { return string(append([]byte(nil), s...)) }
+func cloneString(s string) string { return strings.Clone(s) }
 
 // servable applies the time rules of a full verification to an entry.
 func (e *cacheEntry) servable(now time.Time) bool {

@@ -232,9 +232,11 @@ func TestRemoteKeySourceFailsClosed(t *testing.T) {
 			case <-r.Context().Done():
 			}
 		}, []token.RemoteOption{token.WithHTTPClient(&http.Client{Timeout: 200 * time.Millisecond})}},
-		// a redirect could lead to plain http or another host
+		// attack: a redirect could lead to plain http or another host; here
+		// to a JWK Set that holds the signing key, so following it would
+		// make the token verify
 		{"redirect", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "http://127.0.0.1:1/jwks", http.StatusFound)
+			http.Redirect(w, r, attacker.URL+"/.well-known/jwks.json", http.StatusFound)
 		}, nil},
 	}
 	for _, r := range rows {
@@ -302,5 +304,49 @@ func TestRemoteKeySourceDropsDuplicateKids(t *testing.T) {
 	// an ambiguous kid is never resolved to either key
 	if _, err := src.LookupKey(context.Background(), "same"); !errors.Is(err, token.ErrUnknownKey) {
 		t.Fatalf("duplicate kid resolved: %v", err)
+	}
+}
+
+// A refetch of an unchanged JWK Set keeps the keys' identity, so the
+// verified-token cache keeps its entries (an attacker sending made-up kids
+// can force a refetch every interval); a changed key still drops them.
+func TestRemoteRefetchKeepsCache(t *testing.T) {
+	k1 := keyFor(t, token.ES256, "k1")
+	issuer, err := token.NewKeySet(keyFor(t, token.ES256, "k0"), k1.Public())
+	must(t, err)
+	srv, hits := jwksServer(t, issuer)
+	fc := newFakeClock()
+	src, err := token.NewRemoteKeySource(srv.URL, token.WithRefreshInterval(time.Minute), token.WithRemoteClock(fc.Now))
+	must(t, err)
+	cache, err := token.NewCache(0)
+	must(t, err)
+	v, err := token.NewVerifier(src, token.WithClock(clock), token.WithCache(cache))
+	must(t, err)
+	ctx := context.Background()
+	tok := signWith(t, k1)
+	verify := func() {
+		t.Helper()
+		if _, err := v.Verify(ctx, token.Access, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verify()
+	fc.Add(token.DefaultRemoteMaxAge) // the snapshot is stale: the next lookup refetches
+	verify()
+	if hits.Load() != 2 {
+		t.Fatalf("want a refetch, got %d fetches", hits.Load())
+	}
+	if m := cache.Stats().Misses; m != 1 {
+		t.Errorf("an unchanged refetch dropped the cache: %d misses, want 1", m)
+	}
+
+	// The issuer replaces k1 under the same kid: the old entry must go.
+	must(t, issuer.Remove("k1"))
+	fresh, err := token.GenerateKey(token.ES256, "k1") // keyFor's keys are fixed per algorithm
+	must(t, err)
+	must(t, issuer.Add(fresh.Public()))
+	fc.Add(token.DefaultRemoteMaxAge)
+	if _, err := v.Verify(ctx, token.Access, tok); err == nil {
+		t.Fatal("a token of a replaced key still verifies")
 	}
 }

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,6 +120,9 @@ func (r *RemoteKeySource) LookupKey(ctx context.Context, kid string) (*Key, erro
 		keys, err := r.fetch(ctx)
 		r.lastFailed = err != nil
 		if err == nil {
+			if old := r.snap.Load(); old != nil {
+				keepSameKeys(keys, old.keys)
+			}
 			s = &remoteSnapshot{keys: keys, fetched: now}
 			r.snap.Store(s)
 			fresh = true
@@ -133,6 +137,22 @@ func (r *RemoteKeySource) LookupKey(ctx context.Context, kid string) (*Key, erro
 		return k, nil
 	}
 	return nil, ErrUnknownKey
+}
+
+// keepSameKeys puts in fetched the *Key of old for each kid whose algorithm
+// and public key did not change: the verified-token cache and the
+// known-header table are tied to a Key's identity, and a refetch of an
+// unchanged set must not throw them away.
+func keepSameKeys(fetched, old map[string]*Key) {
+	for kid, k := range fetched {
+		o, ok := old[kid]
+		if !ok || o.alg != k.alg {
+			continue
+		}
+		if eq, ok := o.pub.(interface{ Equal(crypto.PublicKey) bool }); ok && eq.Equal(k.pub) {
+			fetched[kid] = o
+		}
+	}
 }
 
 // fetch GETs and parses the set. The caller's cancellation does not abort

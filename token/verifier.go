@@ -201,6 +201,9 @@ func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra ex
 		cl, _, _, err := v.verifyFull(ctx, typ, tok, extra, &in)
 		return cl, err
 	}
+	if len(tok) > v.cfg.maxSize { // before hashing it for the cache
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, v.cfg.maxSize)
+	}
 	h := c.hash(tok)
 	if e := c.get(h, tok); e != nil {
 		if cl, ok := v.fromCache(ctx, typ, e, extra); ok {
