@@ -343,18 +343,6 @@ func (a *Authenticator) reset(ctx context.Context, w http.ResponseWriter, r *htt
 	return nil
 }
 
-// checkIssuerAudience requires the configured issuer and audience even
-// when the Verifier was not told them.
-func (a *Authenticator) checkIssuerAudience(c *token.Claims) error {
-	if a.cfg.issuer != "" && c.Issuer != a.cfg.issuer {
-		return describe(ErrInvalidToken, "the token has the wrong issuer")
-	}
-	if len(a.cfg.audience) > 0 && !intersects(c.Audience, a.cfg.audience) {
-		return describe(ErrInvalidToken, "the token has the wrong audience")
-	}
-	return nil
-}
-
 // ChangePassword returns the handler of POST /auth/password/change: with
 // a valid access token and body {"current_password","new_password"}, 204
 // once the password is new_password; every other session of the user ends

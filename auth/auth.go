@@ -216,6 +216,11 @@ func (a *Authenticator) checkClaims(c *token.Claims) error {
 	if c == nil || c.Subject == "" || c.ID == "" || c.SessionID == "" || c.IssuedAt.IsZero() {
 		return describe(ErrInvalidToken, "the token lacks sub, jti, sid or iat")
 	}
+	return a.checkIssuerAudience(c)
+}
+
+// checkIssuerAudience requires the configured issuer and audience.
+func (a *Authenticator) checkIssuerAudience(c *token.Claims) error {
 	if a.cfg.issuer != "" && c.Issuer != a.cfg.issuer {
 		return describe(ErrInvalidToken, "the token has the wrong issuer")
 	}

@@ -179,9 +179,12 @@ func TestRefreshByCookie(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	tr = decodeTokens(t, w)
 
-	// A body token is not authenticated by cookie: no cross-origin check.
+	// A body token is not authenticated by cookie: no cross-origin check,
+	// but the new pair comes in the body only. attack: cookies set from a
+	// cross-site response would plant the caller's session (login CSRF).
 	w = refresh(jsonBody(map[string]string{"refresh_token": tr.RefreshToken}), crossSite())
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Empty(t, w.Result().Cookies(), "a cross-site refresh sets cookies")
 
 	requireError(t, refresh("{}", nil), http.StatusBadRequest, CodeInvalidRequest)
 	requireError(t, refresh("", nil), http.StatusBadRequest, CodeInvalidRequest)

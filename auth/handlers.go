@@ -142,8 +142,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeTokens is the one place a response carrying tokens is written
 // (register, login, refresh), so that delivering them another way as well
 // (cookies) is a change here only. The body is never cached.
-func (a *Authenticator) writeTokens(w http.ResponseWriter, _ *http.Request, status int, resp *TokenResponse) {
-	if a.cookies != nil {
+func (a *Authenticator) writeTokens(w http.ResponseWriter, r *http.Request, status int, resp *TokenResponse) {
+	// A cross-origin request (a refresh with the token in its body) gets
+	// its tokens in the body only: setting cookies from it would plant a
+	// session of the caller's choosing in the browser (login CSRF).
+	if a.cookies != nil && a.cookies.cop.Check(r) == nil {
 		a.setTokenCookies(w, resp)
 	}
 	writeJSON(w, status, resp)
@@ -666,13 +669,8 @@ func (a *Authenticator) logout(ctx context.Context, p *Principal) error {
 	if err := a.st.Revoke(ctx, p.TokenID, p.Claims.ExpiresAt.Add(a.cfg.leeway)); err != nil {
 		return storeErr("revoking the token", err)
 	}
-	// Any token of the session, signed now or by a refresh in flight,
-	// expires within the refresh TTL.
-	if err := a.st.Revoke(ctx, p.SessionID, now.Add(a.cfg.refreshTTL+a.cfg.leeway)); err != nil {
-		return storeErr("revoking the session", err)
-	}
-	if err := a.st.DeleteSession(ctx, p.SessionID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return storeErr("deleting the session", err)
+	if err := a.endSession(ctx, p.SessionID, now); err != nil {
+		return err
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.logout",
 		slog.String("user_id", p.UserID), slog.String("session_id", p.SessionID))

@@ -104,7 +104,7 @@ var _ Hasher = (*Argon2id)(nil)
 func NewArgon2id(p Argon2idParams) (*Argon2id, error) {
 	p = p.withDefaults()
 	if p.Memory < argonMinMemory || uint64(p.Memory)*uint64(p.Time) < argonMinMemoryTime {
-		return nil, fmt.Errorf("%w: argon2id memory × time below OWASP's minimum (19456 KiB × 2)", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: argon2id memory × time below OWASP's weakest setting (7168 KiB × 5)", ErrInvalidConfig)
 	}
 	if p.SaltLen < argonMinSalt || p.KeyLen < argonMinKey {
 		return nil, fmt.Errorf("%w: argon2id salt and key must have at least 16 bytes", ErrInvalidConfig)
@@ -190,7 +190,7 @@ func (h *Bcrypt) Hash(password string) (string, error) {
 	}
 	b, err := bcrypt.GenerateFromPassword([]byte(password), h.cost)
 	if err != nil {
-		return "", fmt.Errorf("auth: bcrypt: %w", err)
+		return "", fmt.Errorf("%w: bcrypt: %w", ErrInvalidConfig, err)
 	}
 	return string(b), nil
 }

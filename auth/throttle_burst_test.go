@@ -49,4 +49,8 @@ func TestIPThrottleHoldsUnderConcurrentGuesses(t *testing.T) {
 	if h.verifies.Load() > limit {
 		t.Fatalf("one IP got %d password guesses against a limit of %d", h.verifies.Load(), limit)
 	}
+	// And the limit was reached by guessing, not by refusing everything.
+	if h.verifies.Load() == 0 || h.verifies.Load() != unauth.Load() {
+		t.Fatalf("%d password checks but %d 401s: the guesses did not run as wrong passwords", h.verifies.Load(), unauth.Load())
+	}
 }

@@ -309,8 +309,11 @@ func (c *Config) validate(raw map[string]string) error {
 
 	if c.ResetURL != "" {
 		u, err := url.Parse(c.ResetURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
-			return varErr("RESET_URL", "an absolute http(s) URL without user info or fragment", got("RESET_URL", c.ResetURL))
+		// The same rules as auth.WithPasswordReset's, so that a bad value
+		// is reported here, naming the variable.
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" ||
+			u.Opaque != "" || len(c.ResetURL) > 2048 {
+			return varErr("RESET_URL", "an absolute http(s) URL of at most 2048 bytes without user info or fragment", got("RESET_URL", c.ResetURL))
 		}
 	}
 	return c.validateAdmin()

@@ -239,6 +239,8 @@ func TestBadValues(t *testing.T) {
 		{"reset url scheme", "RESET_URL", map[string]string{"RESET_URL": "javascript:alert(1)"}, "an absolute http(s) URL"},
 		// The token goes in the fragment; a fragment of its own would hide it.
 		{"reset url fragment", "RESET_URL", map[string]string{"RESET_URL": "https://app.example/r#x"}, "without user info or fragment"},
+		// auth.WithPasswordReset refuses it too; it must be named here.
+		{"reset url long", "RESET_URL", map[string]string{"RESET_URL": "https://app.example/" + strings.Repeat("r", 2048)}, "at most 2048 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.FromLookup(lookup(tc.env))

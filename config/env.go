@@ -16,7 +16,8 @@ import (
 // relative to the working directory.
 const DotEnvFile = ".env"
 
-// secretVars are never trimmed nor quoted in errors.
+// secretVars are never quoted in errors; JWT_SECRET and ADMIN_PASSWORD are
+// used as written (not trimmed), REDIS_URL is trimmed like other URLs.
 var secretVars = map[string]bool{"JWT_SECRET": true, "ADMIN_PASSWORD": true, "REDIS_URL": true}
 
 // FromEnv returns the configuration of the process environment and of the
