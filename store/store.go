@@ -160,12 +160,14 @@ type Revoker interface {
 	// c.IssuedAt is before the user's valid-after time (a token issued at
 	// exactly that time, or after, is valid; a zero IssuedAt is before any
 	// mark). Empty fields of c are not looked up. It is on every request's
-	// path. Whenever it returns an error the caller must treat the token as
-	// revoked.
+	// path. With an error it reports true (revoked), and the caller must
+	// treat the token as revoked either way: a store that cannot answer
+	// never lets a token through.
 	IsRevoked(ctx context.Context, c Check) (bool, error)
 	// UseOnce reports whether this is the first use of the one-time id; of
 	// concurrent calls exactly one returns true. The id is remembered until
-	// until, then forgotten. An empty id gives ErrInvalid and false.
+	// until (at least a minute, so that an until already past still gives
+	// one winner), then forgotten. An empty id gives ErrInvalid and false.
 	UseOnce(ctx context.Context, id string, until time.Time) (first bool, err error)
 }
 

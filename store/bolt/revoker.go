@@ -105,11 +105,18 @@ func (s *Store) UseOnce(ctx context.Context, id string, until time.Time) (bool, 
 	first := false
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bOnce)
-		if v := b.Get([]byte(id)); v != nil && !expired(v, unixNano(s.now())) {
+		now := unixNano(s.now())
+		if v := b.Get([]byte(id)); v != nil && !expired(v, now) {
 			return nil
 		}
 		v := make([]byte, 8)
-		putInt(v, unixNano(until))
+		// An until already past is remembered for a minute, as every store
+		// does, so that of concurrent calls one still wins alone.
+		u := unixNano(until)
+		if u <= now {
+			u = now + int64(time.Minute)
+		}
+		putInt(v, u)
 		first = true
 		return b.Put([]byte(id), v)
 	})

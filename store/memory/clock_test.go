@@ -12,8 +12,6 @@ import (
 	"github.com/gatekeep/gatekeep/store/memory"
 )
 
-// testify is not usable here: its dependencies have no go.sum entries.
-
 // fakeClock is a settable clock, safe for concurrent use.
 type fakeClock struct{ ns atomic.Int64 }
 

@@ -175,6 +175,12 @@ func (s *Store) UseOnce(ctx context.Context, id string, until time.Time) (bool, 
 	if old, ok := sh.once[id]; ok && old > now {
 		return false, nil
 	}
-	sh.once[id] = unixNano(until)
+	// An until already past is remembered for a minute, as every store
+	// does, so that of concurrent calls one still wins alone.
+	u := unixNano(until)
+	if u <= now {
+		u = now + int64(time.Minute)
+	}
+	sh.once[id] = u
 	return true, nil
 }

@@ -156,6 +156,9 @@ func openClient(rawURL string) (goredis.UniversalClient, error) {
 				opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
 			}
 		}
+		if scheme == "" && !bareAddr(first) {
+			return nil, invalid("open", "a Redis cluster URL is a comma-separated list of host:port")
+		}
 		opt.Addrs = append(opt.Addrs, first)
 		for _, p := range parts[1:] {
 			p = strings.TrimSpace(p)
@@ -166,6 +169,11 @@ func openClient(rawURL string) (goredis.UniversalClient, error) {
 		}
 		opt.ContextTimeoutEnabled = true
 		return goredis.NewClusterClient(opt), nil
+	}
+	if scheme == "" && !bareAddr(rawURL) {
+		// user:password@host:port without a scheme would reach go-redis's
+		// dial errors, password included.
+		return nil, invalid("open", "a Redis address without a scheme is host:port; use redis:// for credentials")
 	}
 	opt := &goredis.Options{Addr: rawURL}
 	if scheme != "" {
@@ -354,3 +362,10 @@ func (s *Store) run(ctx context.Context, sc *goredis.Script, keys []string, args
 }
 
 var errBadReply = errors.New("unexpected reply from Redis")
+
+// bareAddr reports whether s can be a plain host:port: no credentials,
+// path or query that would travel on to a dial error.
+func bareAddr(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && !strings.ContainsAny(s, "/@?")
+}

@@ -68,10 +68,10 @@ func (s *Store) RevokeUserBefore(ctx context.Context, userID string, before, unt
 // a Redis that cannot answer gives ErrUnavailable, never "not revoked".
 func (s *Store) IsRevoked(ctx context.Context, c store.Check) (bool, error) {
 	if s.closed.Load() {
-		return false, ErrClosed
+		return true, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return false, unavailable("is revoked", err)
+		return true, unavailable("is revoked", err)
 	}
 	if s.view != nil {
 		if revoked, ok := s.view.check(c); ok {
@@ -79,7 +79,11 @@ func (s *Store) IsRevoked(ctx context.Context, c store.Check) (bool, error) {
 		}
 	}
 	s.fallbacks.Add(1)
-	return s.isRevokedRedis(ctx, c)
+	revoked, err := s.isRevokedRedis(ctx, c)
+	if err != nil {
+		return true, err // fail closed, as the contract asks
+	}
+	return revoked, nil
 }
 
 func (s *Store) isRevokedRedis(ctx context.Context, c store.Check) (bool, error) {
@@ -128,17 +132,17 @@ func (s *Store) isRevokedRedis(ctx context.Context, c store.Check) (bool, error)
 }
 
 // UseOnce implements [store.Revoker]. An until already past is moved to
-// now plus a millisecond: Redis must store the id for concurrent uses to see
-// one winner, and a one-time token past its until is refused by its own
-// expiry anyway.
+// now plus a minute: the id must be stored for concurrent uses to see one
+// winner (a millisecond was too short for 20 concurrent calls), and a
+// one-time token past its until is refused by its own expiry anyway.
 func (s *Store) UseOnce(ctx context.Context, id string, until time.Time) (bool, error) {
 	const op = "use once"
 	if id == "" {
 		return false, invalid(op, "empty id")
 	}
 	return bounded(s, ctx, op, func(ctx context.Context) (bool, error) {
-		if floor := s.now().Add(time.Millisecond); until.Before(floor) {
-			until = floor
+		if now := s.now(); !until.After(now) {
+			until = now.Add(time.Minute)
 		}
 		err := s.c.Do(ctx, "SET", s.k.once(id), "1", "NX", "PXAT", until.UnixMilli()+1).Err()
 		if isNil(err) {

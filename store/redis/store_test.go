@@ -156,6 +156,9 @@ func TestOpen(t *testing.T) {
 		{"bad database", "redis://:s3cr3t-pw@127.0.0.1:1/notadb", false},
 		{"unparsable with password", "redis://:s3cr3t-pw@[::1", false},
 		{"path in cluster list", "127.0.0.1:1,127.0.0.1:2/0", false},
+		// A password without a scheme would reach go-redis's dial errors.
+		{"bare address with password", "u:s3cr3t@127.0.0.1:1", false},
+		{"cluster list with password first", "u:s3cr3t@127.0.0.1:1,127.0.0.1:2", false},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {

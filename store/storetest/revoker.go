@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatekeep/gatekeep/store"
@@ -199,6 +200,51 @@ func revokerClauses() []clause {
 				t.must(err, "UseOnce after until")
 				if !first {
 					t.Errorf("the entry was still remembered after its until time")
+				}
+			},
+		},
+		{
+			name: "UseOnce/PastUntilStillOnce",
+			text: "UseOnce with an until already past still lets exactly one of concurrent calls win",
+			run: func(t *ct, s store.Store) {
+				const n = 20
+				var wins atomic.Int32
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				past := now().Add(-time.Minute)
+				for range n {
+					wg.Go(func() {
+						<-start
+						first, err := s.UseOnce(ctx(t), "stale-token", past)
+						if err == nil && first {
+							wins.Add(1)
+						}
+					})
+				}
+				close(start)
+				wg.Wait()
+				if w := wins.Load(); w != 1 {
+					t.Errorf("%d of %d calls returned first = true, want exactly 1", w, n)
+				}
+			},
+		},
+		{
+			name:     "Revoke/NeverShortened",
+			text:     "Revoke with an earlier until than the stored one does not shorten the revocation, nor RevokeUserBefore its mark",
+			parallel: true,
+			run: func(t *ct, s store.Store) {
+				t.must(s.Revoke(ctx(t), "jti-long", now().Add(long)), "Revoke(long)")
+				t.must(s.Revoke(ctx(t), "jti-long", now().Add(shortTTL)), "Revoke(short)")
+				before := now().Add(time.Minute)
+				t.must(s.RevokeUserBefore(ctx(t), "user-long", before, now().Add(long)), "RevokeUserBefore(long)")
+				t.must(s.RevokeUserBefore(ctx(t), "user-long", before, now().Add(shortTTL)), "RevokeUserBefore(short)")
+				time.Sleep(expiryWait)
+				// Shortening would be failing open: a revoked token valid again.
+				if !isRevoked(t, s, store.Check{TokenID: "jti-long"}) {
+					t.Errorf("a later Revoke with an earlier until shortened the revocation")
+				}
+				if !isRevoked(t, s, store.Check{UserID: "user-long", IssuedAt: now()}) {
+					t.Errorf("a later RevokeUserBefore with an earlier until shortened the mark")
 				}
 			},
 		},
