@@ -340,6 +340,3 @@ func (v *view) pingLoop(ctx context.Context) {
 		}
 	}
 }
-
-// checkNobody is a Check that matches no entry.
-var checkNobody = store.Check{}
