@@ -101,8 +101,10 @@ func (v *view) addID(id string, until int64) {
 
 func (v *view) addMark(uid string, m mark) {
 	v.mu.Lock()
+	// An expired mark not swept yet is gone for Redis's script too: merging
+	// with it would keep an old before alive here alone.
 	cur, ok := v.users[uid]
-	if ok {
+	if ok && cur.until > v.s.now().UnixNano() {
 		m.before = max(m.before, cur.before)
 		m.until = max(m.until, cur.until)
 	}
