@@ -18,7 +18,7 @@ import (
 func TestE2E(t *testing.T) { e2e.Run(t, newHandler) }
 
 // Bad configuration, serving and graceful shutdown.
-func TestRun(t *testing.T) { e2e.RunMain(t, run) }
+func TestRun(t *testing.T) { e2e.RunMain(t, newHandler) }
 
 // A panicking handler answers 503 in the API's JSON, and the log line
 // carries neither the request's cookies nor its Authorization header.

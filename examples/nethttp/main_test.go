@@ -10,4 +10,4 @@ import (
 func TestE2E(t *testing.T) { e2e.Run(t, newHandler) }
 
 // Bad configuration, serving and graceful shutdown.
-func TestRun(t *testing.T) { e2e.RunMain(t, run) }
+func TestRun(t *testing.T) { e2e.RunMain(t, newHandler) }

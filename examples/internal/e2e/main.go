@@ -7,13 +7,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/examples/internal/serve"
 )
 
-// RunMain tests an example's run function (its main without the signal
-// handling) in this process: a bad variable is one line naming it, and
+// RunMain tests an example's main (serve.Run with its router, without the
+// signal handling) in this process: a bad variable is one line naming it, and
 // with no configuration but ADDR the server answers, then returns nil
 // soon after its context ends (graceful shutdown).
-func RunMain(t *testing.T, run func(context.Context) error) {
+func RunMain(t *testing.T, newHandler func(*config.Stack) http.Handler) {
+	run := func(ctx context.Context) error { return serve.Run(ctx, newHandler) }
 	// Variables of the test's own environment must not leak in.
 	for _, k := range []string{"JWT_SECRET", "JWT_ALG", "ADMIN_USERNAME", "ADMIN_PASSWORD", "MAIL_DIR", "COOKIE_MODE", "BOLT_PATH"} {
 		t.Setenv(k, "")
