@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/store"
+	"github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
 )
 
@@ -46,7 +47,11 @@ const (
 	MaxAccessTTL         = auth.MaxAccessTTL         // 24h
 	MaxLeeway            = auth.MaxLeeway            // 5m
 	MaxRefreshReuseGrace = auth.MaxRefreshReuseGrace // 60s
-	MinSecretLen         = 32                        // bytes, for HS256; HS384 and HS512 need 48 and 64
+	// MinRevocationMaxLag and MaxRevocationMaxLag bound REVOCATION_MAX_LAG
+	// (0 aside, which turns the local view off).
+	MinRevocationMaxLag = 10 * time.Millisecond
+	MaxRevocationMaxLag = 60 * time.Second
+	MinSecretLen        = 32 // bytes, for HS256; HS384 and HS512 need 48 and 64
 )
 
 // Secret is a string that never prints: fmt, log/slog and encoding/json
@@ -141,6 +146,14 @@ type Config struct {
 	// Secret because it may hold a password. Default
 	// "redis://127.0.0.1:6379/0".
 	RedisURL Secret
+	// RevocationMaxLag bounds how late a revocation made on another
+	// instance can be seen here when AUTH_STORE is redis
+	// (REVOCATION_MAX_LAG): each instance keeps a local view of
+	// revocations, trusted only while its own ping on the revocation
+	// channel came back within this bound, and asks Redis otherwise.
+	// Default 250ms; 0 turns the local view off, so every check asks
+	// Redis (one round trip per request). At least 10ms, at most 60s.
+	RevocationMaxLag time.Duration
 
 	// LoginMaxFailures is how many failed logins an account may have in
 	// LoginWindow before 429; a client IP may have ten times as many
@@ -196,6 +209,7 @@ func Default() Config {
 		Store:            StoreMemory,
 		BoltPath:         "gatekeep.db",
 		RedisURL:         "redis://127.0.0.1:6379/0",
+		RevocationMaxLag: redis.DefaultViewMaxLag,
 		LoginMaxFailures: auth.DefaultMaxFailures,
 		LoginWindow:      auth.DefaultLoginWindow,
 		PasswordHash:     HashArgon2id,
@@ -284,6 +298,9 @@ func (c *Config) validate(raw map[string]string) error {
 	case StoreRedis:
 		if err := checkRedisURL(string(c.RedisURL)); err != nil {
 			return err
+		}
+		if l := c.RevocationMaxLag; l != 0 && (l < MinRevocationMaxLag || l > MaxRevocationMaxLag) {
+			return varErr("REVOCATION_MAX_LAG", "0 (no local view) or a Go duration from 10ms to 60s", dur("REVOCATION_MAX_LAG", l))
 		}
 	default:
 		return varErr("AUTH_STORE", "memory, bolt or redis", got("AUTH_STORE", string(c.Store)))

@@ -78,6 +78,7 @@ func TestParseEveryVariable(t *testing.T) {
 		"AUTH_STORE":           "bolt",
 		"BOLT_PATH":            "/var/lib/gk.db",
 		"REDIS_URL":            "redis://:pw@10.0.0.5:6379/2",
+		"REVOCATION_MAX_LAG":   "1s",
 		"LOGIN_MAX_FAILURES":   "3",
 		"LOGIN_WINDOW":         "1h",
 		"TRUSTED_PROXIES":      "10.0.0.0/8, 192.168.1.7 ,fd00::/8, 172.16.5.4/12",
@@ -106,6 +107,7 @@ func TestParseEveryVariable(t *testing.T) {
 		Store:             config.StoreBolt,
 		BoltPath:          "/var/lib/gk.db",
 		RedisURL:          "redis://:pw@10.0.0.5:6379/2",
+		RevocationMaxLag:  time.Second,
 		LoginMaxFailures:  3,
 		LoginWindow:       time.Hour,
 		TrustedProxies: []netip.Prefix{

@@ -89,6 +89,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := p.get("REDIS_URL"); ok {
 		c.RedisURL = Secret(strings.TrimSpace(v))
 	}
+	p.duration("REVOCATION_MAX_LAG", &c.RevocationMaxLag)
 	p.integer("LOGIN_MAX_FAILURES", &c.LoginMaxFailures)
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)
 	p.prefixes("TRUSTED_PROXIES", &c.TrustedProxies)
