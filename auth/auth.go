@@ -33,6 +33,8 @@ type Authenticator struct {
 	dummyHash string
 	// ipInflight counts logins per client IP being checked right now.
 	ipInflight inflight
+	// health rate-limits GET /healthz's write probe.
+	health writeProbe
 
 	// Password-reset notifications run in the background (see Close).
 	notifySlots    chan struct{}

@@ -732,21 +732,18 @@ func (a *Authenticator) Me() http.Handler {
 }
 
 // Health returns the handler of GET /healthz: 200 {"status":"ok"}, or 503
-// {"status":"unavailable"} when the store implements [store.Pinger] and
-// its Ping fails within 2 seconds.
+// {"status":"unavailable"} when the store cannot answer within 2 seconds:
+// its Ping fails ([store.Pinger]), or it refuses writes
+// ([store.WriteChecker]; a write probe runs at most every 5 seconds, and
+// after a failure at every check until one succeeds).
 func (a *Authenticator) Health() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.allowMethod(w, r, http.MethodGet) {
 			return
 		}
-		if p, ok := a.st.(store.Pinger); ok {
-			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-			err := p.Ping(ctx)
-			cancel()
-			if err != nil {
-				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-				return
-			}
+		if !a.healthy(r.Context()) {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

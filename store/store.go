@@ -200,3 +200,14 @@ type Store interface {
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// WriteChecker is implemented by stores that can tell whether their
+// backend accepts writes, for health checks: a backend may answer reads
+// while refusing every write (a full Redis under noeviction, a replica
+// turned read-only, a full disk). CheckWrite writes a short-lived record
+// of the store's own, which expires by itself within a minute and is never
+// read as data, and returns nil only when the write succeeded. It is a
+// real write: callers rate-limit it.
+type WriteChecker interface {
+	CheckWrite(ctx context.Context) error
+}

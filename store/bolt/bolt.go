@@ -51,8 +51,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Pinger = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.Pinger       = (*Store)(nil)
+	_ store.WriteChecker = (*Store)(nil)
 )
 
 // New returns a store on db, creating its buckets if needed, and starts the
@@ -190,6 +191,25 @@ func (s *Store) Ping(ctx context.Context) error {
 	err := s.view(ctx, func(*bbolt.Tx) error { return nil })
 	if err != nil {
 		return fmt.Errorf("bolt: ping: %w", err)
+	}
+	return nil
+}
+
+// healthKey is CheckWrite's record, among the one-time ids: it expires a
+// minute after each probe and the janitor removes it.
+var healthKey = []byte("\x00gatekeep-health-probe")
+
+// CheckWrite reports whether the file accepts a write transaction (a full
+// disk, a file made read-only, damage): it writes its own short-lived
+// record and commits, fsync included.
+func (s *Store) CheckWrite(ctx context.Context) error {
+	until := make([]byte, 8)
+	putInt(until, unixNano(s.now().Add(time.Minute)))
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bOnce).Put(healthKey, until)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: write check: %w", err)
 	}
 	return nil
 }

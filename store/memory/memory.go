@@ -28,8 +28,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Pinger = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.Pinger       = (*Store)(nil)
+	_ store.WriteChecker = (*Store)(nil)
 )
 
 // New returns an empty store and starts its janitor, which removes expired
@@ -70,6 +71,10 @@ func (s *Store) Close() error {
 
 // Ping reports whether the store answers: nil until Close.
 func (s *Store) Ping(ctx context.Context) error { return s.check(ctx) }
+
+// CheckWrite reports whether the store accepts writes: nil until Close
+// (memory never refuses one).
+func (s *Store) CheckWrite(ctx context.Context) error { return s.check(ctx) }
 
 // check is the prologue of every method: a cancelled context or a closed
 // store ends the call before it reads or changes anything.

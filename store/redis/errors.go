@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -22,8 +23,28 @@ func unavailable(op string, err error) error {
 	if errors.Is(err, store.ErrUnavailable) {
 		return err
 	}
-	return fmt.Errorf("redis: %s: %w: %w", op, store.ErrUnavailable, err)
+	return fmt.Errorf("redis: %s: %w: %w", op, store.ErrUnavailable, scrub(err))
 }
+
+// scrub keeps a Redis error's cause and drops what follows it in a
+// script's error ("script: <sha>, on @user_script:..."), which says
+// nothing to an operator and varies between deployments.
+func scrub(err error) error {
+	msg := err.Error()
+	i := strings.Index(msg, " script: ")
+	if i < 0 {
+		return err
+	}
+	return &scrubbed{msg: strings.TrimRight(msg[:i], ". ,"), err: err}
+}
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e *scrubbed) Error() string { return e.msg }
+func (e *scrubbed) Unwrap() error { return e.err }
 
 // isNil reports whether err is go-redis's "no such key".
 func isNil(err error) bool { return errors.Is(err, goredis.Nil) }

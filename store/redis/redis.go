@@ -39,8 +39,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Pinger = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.Pinger       = (*Store)(nil)
+	_ store.WriteChecker = (*Store)(nil)
 )
 
 // New returns a Store on client, which may be a *goredis.Client, a
@@ -287,6 +288,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	return boundedErr(s, ctx, "ping", func(ctx context.Context) error {
 		if err := s.c.Ping(ctx).Err(); err != nil {
 			return unavailable("ping", err)
+		}
+		return nil
+	})
+}
+
+// CheckWrite reports whether Redis accepts a write: it sets a key of its
+// own that expires after ten seconds. A Redis that answers reads but
+// refuses writes (maxmemory reached under noeviction, a read-only replica)
+// fails it.
+func (s *Store) CheckWrite(ctx context.Context) error {
+	return boundedErr(s, ctx, "write check", func(ctx context.Context) error {
+		if err := s.c.Set(ctx, "{"+s.k.prefix+":health}", "1", 10*time.Second).Err(); err != nil {
+			return unavailable("write check", err)
 		}
 		return nil
 	})

@@ -197,5 +197,26 @@ func crossClauses() []clause {
 				}
 			},
 		},
+		{
+			name: "WriteChecker/CheckWrite",
+			text: "a store that implements store.WriteChecker accepts its write probe while it is up, again and again, and the probe leaves no user, session or revocation behind",
+			run: func(t *ct, s store.Store) {
+				w, ok := s.(store.WriteChecker)
+				if !ok {
+					t.Skipf("%T does not implement store.WriteChecker", s)
+				}
+				for range 3 {
+					t.must(w.CheckWrite(ctx(t)), "CheckWrite")
+				}
+				if err := w.CheckWrite(cancelled()); !ctxErr(err) {
+					t.Errorf("CheckWrite with a cancelled context returned %v, want context.Canceled or ErrUnavailable", err)
+				}
+				users, _, err := s.ListUsers(ctx(t), "", 10)
+				t.must(err, "ListUsers")
+				if len(users) != 0 {
+					t.Errorf("ListUsers after CheckWrite = %d users, want 0", len(users))
+				}
+			},
+		},
 	}
 }
