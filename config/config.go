@@ -22,6 +22,8 @@ const (
 	StoreMemory StoreKind = "memory" // in-process; state ends with the process
 	StoreBolt   StoreKind = "bolt"   // one bbolt file (BOLT_PATH); one process
 	StoreRedis  StoreKind = "redis"  // Redis node, Sentinel or Cluster (REDIS_URL); many processes
+	// StorePostgres is a PostgreSQL database (DATABASE_URL, POSTGRES_SCHEMA); many processes.
+	StorePostgres StoreKind = "postgres"
 )
 
 // HashKind names a password hasher (PASSWORD_HASH).
@@ -126,7 +128,8 @@ type Config struct {
 	// (JWT_AUDIENCE). Default "gatekeep".
 	Audience string
 
-	// Store selects the backend (AUTH_STORE): memory, bolt or redis.
+	// Store selects the backend (AUTH_STORE): memory, bolt, redis or
+	// postgres.
 	// Default memory.
 	Store StoreKind
 	// BoltPath is the bbolt file when Store is bolt (BOLT_PATH). Default
@@ -141,6 +144,15 @@ type Config struct {
 	// Secret because it may hold a password. Default
 	// "redis://127.0.0.1:6379/0".
 	RedisURL Secret
+	// DatabaseURL names the PostgreSQL database when Store is postgres
+	// (DATABASE_URL): postgres://[user[:password]@]host[:port]/database[?options]
+	// or a key=value connection string, as libpq takes them. It is a Secret
+	// because it may hold a password. Default unset; required for postgres.
+	DatabaseURL Secret
+	// PostgresSchema is the schema that holds gatekeep's tables when Store
+	// is postgres (POSTGRES_SCHEMA): 1 to 48 characters from a-z, 0-9 and
+	// '_', not starting with a digit. Default "gatekeep".
+	PostgresSchema string
 
 	// LoginMaxFailures is how many failed logins an account may have in
 	// LoginWindow before 429; a client IP may have ten times as many
@@ -196,6 +208,7 @@ func Default() Config {
 		Store:            StoreMemory,
 		BoltPath:         "gatekeep.db",
 		RedisURL:         "redis://127.0.0.1:6379/0",
+		PostgresSchema:   "gatekeep",
 		LoginMaxFailures: auth.DefaultMaxFailures,
 		LoginWindow:      auth.DefaultLoginWindow,
 		PasswordHash:     HashArgon2id,
@@ -285,8 +298,12 @@ func (c *Config) validate(raw map[string]string) error {
 		if err := checkRedisURL(string(c.RedisURL)); err != nil {
 			return err
 		}
+	case StorePostgres:
+		if err := checkPostgres(string(c.DatabaseURL), c.PostgresSchema, got("POSTGRES_SCHEMA", c.PostgresSchema)); err != nil {
+			return err
+		}
 	default:
-		return varErr("AUTH_STORE", "memory, bolt or redis", got("AUTH_STORE", string(c.Store)))
+		return varErr("AUTH_STORE", "memory, bolt, redis or postgres", got("AUTH_STORE", string(c.Store)))
 	}
 
 	switch {
@@ -384,6 +401,27 @@ func checkRedisURL(u string) error {
 		}
 	default:
 		return varErr("REDIS_URL", want, "")
+	}
+	return nil
+}
+
+// checkPostgres catches what can be caught without connecting; [Build]
+// reports the rest, also naming the variable. The URL is never quoted: it
+// may hold a password.
+func checkPostgres(u, schema, gotSchema string) error {
+	u = strings.TrimSpace(u)
+	if u == "" {
+		return varErr("DATABASE_URL", "postgres://[user[:password]@]host[:port]/database when AUTH_STORE is postgres", "")
+	}
+	if scheme, _, ok := strings.Cut(u, "://"); ok && scheme != "postgres" && scheme != "postgresql" {
+		return varErr("DATABASE_URL", "a postgres:// or postgresql:// URL, or a key=value connection string", "")
+	}
+	ok := schema != "" && len(schema) <= 48
+	for i, r := range schema {
+		ok = ok && (r >= 'a' && r <= 'z' || r == '_' || i > 0 && r >= '0' && r <= '9')
+	}
+	if !ok {
+		return varErr("POSTGRES_SCHEMA", "1 to 48 characters from a-z, 0-9 and _, not starting with a digit", gotSchema)
 	}
 	return nil
 }
