@@ -272,11 +272,14 @@ const redisPingTimeout = 5 * time.Second
 func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, error) {
 	switch cfg.Store {
 	case StoreBolt:
-		var opts []bolt.Option
+		opts := []bolt.Option{bolt.WithLogger(bc.logger)}
 		if bc.now != nil {
 			opts = append(opts, bolt.WithClock(bc.now))
 		}
 		st, err := bolt.Open(cfg.BoltPath, opts...)
+		if errors.Is(err, bolt.ErrCorrupt) {
+			return nil, &VarError{Var: "BOLT_PATH", Want: "an undamaged bbolt file (this one is damaged: restore it from a backup, or move it away to start empty)", Err: err}
+		}
 		if err != nil {
 			return nil, &VarError{Var: "BOLT_PATH", Want: "a bbolt file that can be opened and locked", Err: err}
 		}

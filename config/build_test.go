@@ -32,6 +32,7 @@ import (
 	"github.com/gatekeep/gatekeep/internal/devmail"
 	"github.com/gatekeep/gatekeep/internal/redistest"
 	"github.com/gatekeep/gatekeep/store"
+	"github.com/gatekeep/gatekeep/store/bolt"
 	"github.com/gatekeep/gatekeep/store/memory"
 	"github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
@@ -311,6 +312,26 @@ func TestBuildBolt(t *testing.T) {
 	assert.Equal(t, u.PasswordHash, u2.PasswordHash)
 	assert.Equal(t, 1, strings.Count(logs.String(), "created the admin user"))
 	assert.NotContains(t, logs.String(), "admin-password-Zq9")
+}
+
+// A damaged bolt file stops the start with one line naming BOLT_PATH and
+// saying the file is damaged, instead of a bbolt panic.
+func TestBuildBoltDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gk.db")
+	env := map[string]string{"JWT_SECRET": secret32, "AUTH_STORE": "bolt", "BOLT_PATH": path}
+	cfg, err := config.FromLookup(lookup(env))
+	require.NoError(t, err)
+	st := build(t, cfg)
+	require.NoError(t, st.Close())
+	require.NoError(t, os.Truncate(path, 8192))
+
+	_, err = config.Build(context.Background(), cfg, config.WithLogger(slog.New(slog.DiscardHandler)))
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "config: BOLT_PATH: want an undamaged bbolt file"), err.Error())
+	assert.Contains(t, err.Error(), "damaged")
+	assert.NotContains(t, err.Error(), "\n")
+	assert.ErrorIs(t, err, bolt.ErrCorrupt)
+	assert.ErrorIs(t, err, store.ErrUnavailable)
 }
 
 // A failed Build leaves nothing open: the bbolt file's lock is released.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,7 @@ type Store struct {
 	db     *bbolt.DB
 	owned  bool // Close closes db (Open made it)
 	now    func() time.Time
+	log    *slog.Logger
 	closed atomic.Bool
 	stop   chan struct{}
 	done   chan struct{}
@@ -77,19 +79,58 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: cfg.openTimeout})
+	if err := checkSize(path); err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	var db *bbolt.DB
+	err = guard(func() (err error) {
+		db, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: cfg.openTimeout})
+		return err
+	})
+	if errors.Is(err, ErrCorrupt) {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
 	if errors.Is(err, bberrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: open %s: %w (waited %s): %w", path, ErrLocked, cfg.openTimeout, store.ErrUnavailable)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w: %w", path, store.ErrUnavailable, err)
 	}
+	if err := checkFile(db, cfg.checkLimit); err != nil {
+		_ = guard(db.Close)
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
 	s, err := newStore(db, true, cfg)
 	if err != nil {
-		_ = db.Close()
+		_ = guard(db.Close)
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkFile runs bbolt's own consistency check over the whole file when it
+// is at most limit bytes (0 skips it), and reports the first problem.
+func checkFile(db *bbolt.DB, limit int64) error {
+	if limit <= 0 {
+		return nil
+	}
+	return guard(func() error {
+		return db.View(func(tx *bbolt.Tx) error {
+			if tx.Size() > limit {
+				return nil
+			}
+			var first error
+			for err := range tx.Check() {
+				if first == nil {
+					first = err
+				}
+			}
+			if first != nil {
+				return corrupt(first)
+			}
+			return nil
+		})
+	})
 }
 
 func configure(opts []Option) (config, error) {
@@ -107,18 +148,23 @@ func configure(opts []Option) (config, error) {
 }
 
 func newStore(db *bbolt.DB, owned bool, cfg config) (*Store, error) {
-	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
+	err := guard(func() error {
+		return db.Update(func(tx *bbolt.Tx) error {
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
+	if errors.Is(err, ErrCorrupt) {
+		return nil, fmt.Errorf("bolt: create buckets: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt: create buckets: %w: %w", store.ErrUnavailable, err)
 	}
-	s := &Store{db: db, owned: owned, now: cfg.now, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{db: db, owned: owned, now: cfg.now, log: cfg.logger, stop: make(chan struct{}), done: make(chan struct{})}
 	go s.janitor(cfg.sweepInterval)
 	return s, nil
 }
@@ -133,7 +179,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.done
 		if s.owned {
-			err = s.db.Close()
+			err = guard(s.db.Close)
 		}
 	})
 	return err
@@ -164,7 +210,7 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	return wrap(s.db.View(fn))
+	return wrap(guard(func() error { return s.db.View(fn) }))
 }
 
 // update runs fn in a write transaction after the prologue; the context is
@@ -174,11 +220,13 @@ func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	return wrap(s.db.Update(func(tx *bbolt.Tx) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return fn(tx)
+	return wrap(guard(func() error {
+		return s.db.Update(func(tx *bbolt.Tx) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
 	}))
 }
 
@@ -209,7 +257,11 @@ func (s *Store) janitor(every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			_ = s.sweep() // a failed sweep is retried at the next tick
+			// A failed sweep is retried at the next tick; a damaged file
+			// is reported, never a crash of the process.
+			if err := s.sweep(); err != nil {
+				s.log.Error("bolt: janitor sweep failed", "err", err)
+			}
 		}
 	}
 }
@@ -217,6 +269,10 @@ func (s *Store) janitor(every time.Duration) {
 // sweep deletes every expired record, with the session index entries of
 // expired sessions, in one write transaction.
 func (s *Store) sweep() error {
+	return guard(s.sweepTx)
+}
+
+func (s *Store) sweepTx() error {
 	now := unixNano(s.now())
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range expiring {

@@ -16,7 +16,10 @@ var (
 	// every method of a [Store] after Close.
 	ErrClosed = errors.New("bolt: store is closed")
 	// ErrCorrupt is returned, together with [store.ErrUnavailable], when a
-	// record in the file cannot be decoded.
+	// record in the file cannot be decoded or the file itself is damaged
+	// (truncated, or pages bbolt cannot read): [Open] refuses such a file,
+	// and a call that meets damage later fails with it instead of
+	// crashing the process.
 	ErrCorrupt = errors.New("bolt: corrupt record")
 	// ErrInvalidOption is returned by [New] and [Open] for an option out
 	// of range.

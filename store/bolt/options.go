@@ -1,6 +1,9 @@
 package bolt
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Option configures a [Store]; pass options to [New] or [Open].
 type Option func(*config)
@@ -9,10 +12,15 @@ type config struct {
 	now           func() time.Time
 	sweepInterval time.Duration
 	openTimeout   time.Duration
+	checkLimit    int64
+	logger        *slog.Logger
 }
 
+// DefaultOpenCheckLimit is the largest file [Open] checks whole by default.
+const DefaultOpenCheckLimit = 256 << 20
+
 func defaultConfig() config {
-	return config{now: time.Now, sweepInterval: time.Minute, openTimeout: time.Second}
+	return config{now: time.Now, sweepInterval: time.Minute, openTimeout: time.Second, checkLimit: DefaultOpenCheckLimit, logger: slog.Default()}
 }
 
 // WithClock makes the store read the time from now instead of time.Now.
@@ -39,4 +47,24 @@ func WithSweepInterval(d time.Duration) Option {
 // [ErrLocked] instead of hanging. It must be positive; [New] ignores it.
 func WithOpenTimeout(d time.Duration) Option {
 	return func(c *config) { c.openTimeout = d }
+}
+
+// WithOpenCheckLimit sets the largest file [Open] runs bbolt's full
+// consistency check over (default [DefaultOpenCheckLimit], 256 MiB, which
+// reads every page once at start; a larger file gets only the meta-page
+// and length checks). 0 skips the full check, for a large file whose start
+// time matters more; the length check always runs. A damaged file then
+// shows as [ErrCorrupt] on the first call that touches the damage.
+func WithOpenCheckLimit(bytes int64) Option {
+	return func(c *config) { c.checkLimit = bytes }
+}
+
+// WithLogger sets where the janitor reports a failed sweep (default
+// slog.Default()). A nil logger keeps the default.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
 }
