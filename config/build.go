@@ -289,6 +289,7 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		if bc.now != nil {
 			opts = append(opts, redis.WithClock(bc.now))
 		}
+		opts = append(opts, viewOptions(cfg.RevocationMaxLag)...)
 		opts = append(opts, bc.redisOpts...)
 		// store/redis never repeats the URL in its errors.
 		st, err := redis.Open(string(cfg.RedisURL), opts...)
@@ -327,5 +328,18 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 			opts = append(opts, memory.WithClock(bc.now))
 		}
 		return memory.New(opts...), nil
+	}
+}
+
+// viewOptions sets the Redis local view's lag bound (REVOCATION_MAX_LAG):
+// 0 turns the view off; otherwise the view pings at most every 50ms and
+// often enough (a fifth of the bound) that a short bound is still met.
+func viewOptions(maxLag time.Duration) []redis.Option {
+	if maxLag == 0 {
+		return []redis.Option{redis.WithoutLocalView()}
+	}
+	return []redis.Option{
+		redis.WithViewPingInterval(min(redis.DefaultViewPingInterval, maxLag/5)),
+		redis.WithViewMaxLag(maxLag),
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/store"
+	"github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
 )
 
@@ -48,7 +49,11 @@ const (
 	MaxAccessTTL         = auth.MaxAccessTTL         // 24h
 	MaxLeeway            = auth.MaxLeeway            // 5m
 	MaxRefreshReuseGrace = auth.MaxRefreshReuseGrace // 60s
-	MinSecretLen         = 32                        // bytes, for HS256; HS384 and HS512 need 48 and 64
+	// MinRevocationMaxLag and MaxRevocationMaxLag bound REVOCATION_MAX_LAG
+	// (0 aside, which turns the local view off).
+	MinRevocationMaxLag = 10 * time.Millisecond
+	MaxRevocationMaxLag = 60 * time.Second
+	MinSecretLen        = 32 // bytes, for HS256; HS384 and HS512 need 48 and 64
 )
 
 // Secret is a string that never prints: fmt, log/slog and encoding/json
@@ -153,6 +158,14 @@ type Config struct {
 	// is postgres (POSTGRES_SCHEMA): 1 to 48 characters from a-z, 0-9 and
 	// '_', not starting with a digit. Default "gatekeep".
 	PostgresSchema string
+	// RevocationMaxLag bounds how late a revocation made on another
+	// instance can be seen here when AUTH_STORE is redis
+	// (REVOCATION_MAX_LAG): each instance keeps a local view of
+	// revocations, trusted only while its own ping on the revocation
+	// channel came back within this bound, and asks Redis otherwise.
+	// Default 250ms; 0 turns the local view off, so every check asks
+	// Redis (one round trip per request). At least 10ms, at most 60s.
+	RevocationMaxLag time.Duration
 
 	// LoginMaxFailures is how many failed logins an account may have in
 	// LoginWindow before 429; a client IP may have ten times as many
@@ -209,6 +222,7 @@ func Default() Config {
 		BoltPath:         "gatekeep.db",
 		RedisURL:         "redis://127.0.0.1:6379/0",
 		PostgresSchema:   "gatekeep",
+		RevocationMaxLag: redis.DefaultViewMaxLag,
 		LoginMaxFailures: auth.DefaultMaxFailures,
 		LoginWindow:      auth.DefaultLoginWindow,
 		PasswordHash:     HashArgon2id,
@@ -297,6 +311,9 @@ func (c *Config) validate(raw map[string]string) error {
 	case StoreRedis:
 		if err := checkRedisURL(string(c.RedisURL)); err != nil {
 			return err
+		}
+		if l := c.RevocationMaxLag; l != 0 && (l < MinRevocationMaxLag || l > MaxRevocationMaxLag) {
+			return varErr("REVOCATION_MAX_LAG", "0 (no local view) or a Go duration from 10ms to 60s", dur("REVOCATION_MAX_LAG", l))
 		}
 	case StorePostgres:
 		if err := checkPostgres(string(c.DatabaseURL), c.PostgresSchema, got("POSTGRES_SCHEMA", c.PostgresSchema)); err != nil {

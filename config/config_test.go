@@ -80,6 +80,7 @@ func TestParseEveryVariable(t *testing.T) {
 		"REDIS_URL":            "redis://:pw@10.0.0.5:6379/2",
 		"DATABASE_URL":         " postgres://app:pw@db/app ",
 		"POSTGRES_SCHEMA":      "auth",
+		"REVOCATION_MAX_LAG":   "1s",
 		"LOGIN_MAX_FAILURES":   "3",
 		"LOGIN_WINDOW":         "1h",
 		"TRUSTED_PROXIES":      "10.0.0.0/8, 192.168.1.7 ,fd00::/8, 172.16.5.4/12",
@@ -110,6 +111,7 @@ func TestParseEveryVariable(t *testing.T) {
 		RedisURL:          "redis://:pw@10.0.0.5:6379/2",
 		DatabaseURL:       "postgres://app:pw@db/app",
 		PostgresSchema:    "auth",
+		RevocationMaxLag:  time.Second,
 		LoginMaxFailures:  3,
 		LoginWindow:       time.Hour,
 		TrustedProxies: []netip.Prefix{

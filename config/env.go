@@ -93,6 +93,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		c.DatabaseURL = Secret(strings.TrimSpace(v))
 	}
 	p.str("POSTGRES_SCHEMA", &c.PostgresSchema)
+	p.duration("REVOCATION_MAX_LAG", &c.RevocationMaxLag)
 	p.integer("LOGIN_MAX_FAILURES", &c.LoginMaxFailures)
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)
 	p.prefixes("TRUSTED_PROXIES", &c.TrustedProxies)

@@ -20,13 +20,20 @@ type config struct {
 	customClock  bool
 }
 
+// Defaults of the local revocation view ([WithViewPingInterval],
+// [WithViewMaxLag]).
+const (
+	DefaultViewPingInterval = 50 * time.Millisecond
+	DefaultViewMaxLag       = 250 * time.Millisecond
+)
+
 func defaultConfig() config {
 	return config{
 		prefix:       "gatekeep",
 		timeout:      500 * time.Millisecond,
 		localView:    true,
-		pingInterval: 50 * time.Millisecond,
-		maxLag:       250 * time.Millisecond,
+		pingInterval: DefaultViewPingInterval,
+		maxLag:       DefaultViewMaxLag,
 	}
 }
 
