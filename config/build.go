@@ -15,6 +15,7 @@ import (
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/bolt"
 	"github.com/gatekeep/gatekeep/store/memory"
+	"github.com/gatekeep/gatekeep/store/postgres"
 	"github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
 )
@@ -66,9 +67,11 @@ func (s *Stack) Close() error {
 //     key in JWT_PRIVATE_KEY_FILE with its RFC 7638 thumbprint as kid; when
 //     neither is set, a key generated for this process, with a warning;
 //   - a Signer and Verifier with the issuer, audience, leeway and clock;
-//   - the store: memory.New, bolt.Open(BOLT_PATH) or redis.Open(REDIS_URL)
-//     followed by a ping (an unreachable Redis is an error naming
-//     REDIS_URL, never a fallback to memory);
+//   - the store: memory.New, bolt.Open(BOLT_PATH), redis.Open(REDIS_URL)
+//     followed by a ping, or postgres.Open(DATABASE_URL) in
+//     POSTGRES_SCHEMA, which migrates it (an unreachable Redis or database
+//     is an error naming REDIS_URL or DATABASE_URL, never a fallback to
+//     memory);
 //   - the hasher, and auth.New with every option the Config sets, then
 //     opts' [WithAuthOptions];
 //   - the development mailer for password-reset messages (one file per
@@ -262,8 +265,8 @@ func buildHasher(kind HashKind) (auth.Hasher, error) {
 	return h, nil
 }
 
-// redisPingTimeout bounds the start-up ping, so an unreachable Redis fails
-// the start within seconds.
+// redisPingTimeout bounds the start-up ping, so an unreachable Redis or
+// PostgreSQL fails the start within seconds.
 const redisPingTimeout = 5 * time.Second
 
 func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, error) {
@@ -298,6 +301,25 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		if err := st.Ping(pctx); err != nil {
 			_ = st.Close()
 			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: err}
+		}
+		return st, nil
+	case StorePostgres:
+		opts := []postgres.Option{postgres.WithSchema(cfg.PostgresSchema)}
+		if bc.now != nil {
+			opts = append(opts, postgres.WithClock(bc.now))
+		}
+		opts = append(opts, bc.pgOpts...)
+		octx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+		defer cancel()
+		// store/postgres never repeats the URL in its errors.
+		st, err := postgres.Open(octx, string(cfg.DatabaseURL), opts...)
+		switch {
+		case errors.Is(err, postgres.ErrSchemaVersion):
+			return nil, &VarError{Var: "POSTGRES_SCHEMA", Want: "a schema at this gatekeep's version", Err: err}
+		case errors.Is(err, store.ErrInvalid):
+			return nil, &VarError{Var: "DATABASE_URL", Want: "a database URL store/postgres accepts", Err: err}
+		case err != nil:
+			return nil, &VarError{Var: "DATABASE_URL", Want: "a PostgreSQL that answers at start", Err: err}
 		}
 		return st, nil
 	default:

@@ -23,6 +23,8 @@ const (
 	StoreMemory StoreKind = "memory" // in-process; state ends with the process
 	StoreBolt   StoreKind = "bolt"   // one bbolt file (BOLT_PATH); one process
 	StoreRedis  StoreKind = "redis"  // Redis node, Sentinel or Cluster (REDIS_URL); many processes
+	// StorePostgres is a PostgreSQL database (DATABASE_URL, POSTGRES_SCHEMA); many processes.
+	StorePostgres StoreKind = "postgres"
 )
 
 // HashKind names a password hasher (PASSWORD_HASH).
@@ -131,7 +133,8 @@ type Config struct {
 	// (JWT_AUDIENCE). Default "gatekeep".
 	Audience string
 
-	// Store selects the backend (AUTH_STORE): memory, bolt or redis.
+	// Store selects the backend (AUTH_STORE): memory, bolt, redis or
+	// postgres.
 	// Default memory.
 	Store StoreKind
 	// BoltPath is the bbolt file when Store is bolt (BOLT_PATH). Default
@@ -146,6 +149,15 @@ type Config struct {
 	// Secret because it may hold a password. Default
 	// "redis://127.0.0.1:6379/0".
 	RedisURL Secret
+	// DatabaseURL names the PostgreSQL database when Store is postgres
+	// (DATABASE_URL): postgres://[user[:password]@]host[:port]/database[?options]
+	// or a key=value connection string, as libpq takes them. It is a Secret
+	// because it may hold a password. Default unset; required for postgres.
+	DatabaseURL Secret
+	// PostgresSchema is the schema that holds gatekeep's tables when Store
+	// is postgres (POSTGRES_SCHEMA): 1 to 48 characters from a-z, 0-9 and
+	// '_', not starting with a digit. Default "gatekeep".
+	PostgresSchema string
 	// RevocationMaxLag bounds how late a revocation made on another
 	// instance can be seen here when AUTH_STORE is redis
 	// (REVOCATION_MAX_LAG): each instance keeps a local view of
@@ -209,6 +221,7 @@ func Default() Config {
 		Store:            StoreMemory,
 		BoltPath:         "gatekeep.db",
 		RedisURL:         "redis://127.0.0.1:6379/0",
+		PostgresSchema:   "gatekeep",
 		RevocationMaxLag: redis.DefaultViewMaxLag,
 		LoginMaxFailures: auth.DefaultMaxFailures,
 		LoginWindow:      auth.DefaultLoginWindow,
@@ -302,8 +315,12 @@ func (c *Config) validate(raw map[string]string) error {
 		if l := c.RevocationMaxLag; l != 0 && (l < MinRevocationMaxLag || l > MaxRevocationMaxLag) {
 			return varErr("REVOCATION_MAX_LAG", "0 (no local view) or a Go duration from 10ms to 60s", dur("REVOCATION_MAX_LAG", l))
 		}
+	case StorePostgres:
+		if err := checkPostgres(string(c.DatabaseURL), c.PostgresSchema, got("POSTGRES_SCHEMA", c.PostgresSchema)); err != nil {
+			return err
+		}
 	default:
-		return varErr("AUTH_STORE", "memory, bolt or redis", got("AUTH_STORE", string(c.Store)))
+		return varErr("AUTH_STORE", "memory, bolt, redis or postgres", got("AUTH_STORE", string(c.Store)))
 	}
 
 	switch {
@@ -401,6 +418,27 @@ func checkRedisURL(u string) error {
 		}
 	default:
 		return varErr("REDIS_URL", want, "")
+	}
+	return nil
+}
+
+// checkPostgres catches what can be caught without connecting; [Build]
+// reports the rest, also naming the variable. The URL is never quoted: it
+// may hold a password.
+func checkPostgres(u, schema, gotSchema string) error {
+	u = strings.TrimSpace(u)
+	if u == "" {
+		return varErr("DATABASE_URL", "postgres://[user[:password]@]host[:port]/database when AUTH_STORE is postgres", "")
+	}
+	if scheme, _, ok := strings.Cut(u, "://"); ok && scheme != "postgres" && scheme != "postgresql" {
+		return varErr("DATABASE_URL", "a postgres:// or postgresql:// URL, or a key=value connection string", "")
+	}
+	ok := schema != "" && len(schema) <= 48
+	for i, r := range schema {
+		ok = ok && (r >= 'a' && r <= 'z' || r == '_' || i > 0 && r >= '0' && r <= '9')
+	}
+	if !ok {
+		return varErr("POSTGRES_SCHEMA", "1 to 48 characters from a-z, 0-9 and _, not starting with a digit", gotSchema)
 	}
 	return nil
 }

@@ -15,8 +15,8 @@
 //
 //	config: JWT_LEEWAY: want a Go duration of at most 5m, got "10m"
 //
-// The values of JWT_SECRET, ADMIN_PASSWORD and REDIS_URL (which may hold a
-// password) are never part of an error or a log line; they are of type
+// The values of JWT_SECRET, ADMIN_PASSWORD, REDIS_URL and DATABASE_URL
+// (which may hold a password) are never part of an error or a log line; they are of type
 // [Secret], which prints as "[REDACTED]".
 //
 // JWT_EXPIRY is seconds, as in Node's jsonwebtoken .env files; ACCESS_TTL

@@ -17,8 +17,8 @@ import (
 const DotEnvFile = ".env"
 
 // secretVars are never quoted in errors; JWT_SECRET and ADMIN_PASSWORD are
-// used as written (not trimmed), REDIS_URL is trimmed like other URLs.
-var secretVars = map[string]bool{"JWT_SECRET": true, "ADMIN_PASSWORD": true, "REDIS_URL": true}
+// used as written (not trimmed), REDIS_URL and DATABASE_URL are trimmed like other URLs.
+var secretVars = map[string]bool{"JWT_SECRET": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true}
 
 // FromEnv returns the configuration of the process environment and of the
 // file .env in the working directory, if there is one (see [ParseDotEnv]).
@@ -89,6 +89,10 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := p.get("REDIS_URL"); ok {
 		c.RedisURL = Secret(strings.TrimSpace(v))
 	}
+	if v, ok := p.get("DATABASE_URL"); ok {
+		c.DatabaseURL = Secret(strings.TrimSpace(v))
+	}
+	p.str("POSTGRES_SCHEMA", &c.PostgresSchema)
 	p.duration("REVOCATION_MAX_LAG", &c.RevocationMaxLag)
 	p.integer("LOGIN_MAX_FAILURES", &c.LoginMaxFailures)
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)

@@ -20,8 +20,8 @@ var ErrInvalid = errors.New("config: invalid configuration")
 //
 //	config: JWT_LEEWAY: want a Go duration of at most 5m, got "10m"
 //
-// and never holds the value of JWT_SECRET, ADMIN_PASSWORD or REDIS_URL
-// (which may carry a password).
+// and never holds the value of JWT_SECRET, ADMIN_PASSWORD, REDIS_URL or
+// DATABASE_URL (which may carry a password).
 type VarError struct {
 	// Var is the environment variable's name, such as "JWT_LEEWAY".
 	Var string

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/store/postgres"
 	"github.com/gatekeep/gatekeep/store/redis"
 )
 
@@ -15,6 +16,7 @@ type buildConfig struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	redisOpts []redis.Option
+	pgOpts    []postgres.Option
 	authOpts  []auth.Option
 }
 
@@ -35,6 +37,14 @@ func WithClock(now func() time.Time) BuildOption { return func(c *buildConfig) {
 // Ignored for other stores.
 func WithRedisOptions(opts ...redis.Option) BuildOption {
 	return func(c *buildConfig) { c.redisOpts = append(c.redisOpts, opts...) }
+}
+
+// WithPostgresOptions adds options for store/postgres when AUTH_STORE is
+// postgres, after Build's own (the schema of POSTGRES_SCHEMA): a timeout
+// for a distant database, postgres.WithoutAutoMigrate when migrations are
+// a deployment step. Ignored for other stores.
+func WithPostgresOptions(opts ...postgres.Option) BuildOption {
+	return func(c *buildConfig) { c.pgOpts = append(c.pgOpts, opts...) }
 }
 
 // WithAuthOptions adds options for auth.New after those Build derives from

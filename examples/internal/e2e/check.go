@@ -88,7 +88,7 @@ func wantError(t *testing.T, r *response, status int, code string, challenge ...
 	case status != http.StatusForbidden:
 		wantNoHeader(t, r, "WWW-Authenticate")
 	}
-	for _, leak := range []string{"eyJ", "password", "panic", "goroutine", "redis", "bolt"} {
+	for _, leak := range []string{"eyJ", "password", "panic", "goroutine", "redis", "bolt", "postgres", "SQLSTATE"} {
 		if strings.Contains(strings.ToLower(string(r.Body)), strings.ToLower(leak)) && !(leak == "password" && strings.Contains(m["error_description"].(string), "password")) {
 			t.Errorf("error body mentions %q: %q", leak, r.Body)
 		}

@@ -1,7 +1,8 @@
 // Package e2e is the one end-to-end table every example server runs: the
 // same rows (HTTP-API.md, request by request) against examples/nethttp,
 // examples/chi and examples/gin, on each store (memory, bolt in a temporary
-// folder, Redis under a key prefix of the row's own).
+// folder, Redis under a key prefix of the row's own, PostgreSQL in a schema
+// of the row's own).
 //
 // # Usage
 //

@@ -22,9 +22,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/internal/pgtest"
 	"github.com/gatekeep/gatekeep/internal/redistest"
 	"github.com/gatekeep/gatekeep/store/redis"
 )
@@ -42,7 +44,7 @@ const (
 )
 
 // Stores are the AUTH_STORE values every row runs on.
-var Stores = []string{"memory", "bolt", "redis"}
+var Stores = []string{"memory", "bolt", "redis", "postgres"}
 
 // Handler builds an example's whole HTTP API from a stack.
 type Handler func(*config.Stack) http.Handler
@@ -55,12 +57,16 @@ func Run(t *testing.T, newHandler Handler) {
 	for _, kind := range Stores {
 		t.Run(kind, func(t *testing.T) {
 			var rc *goredis.Client
-			if kind == "redis" {
+			var pg *pgxpool.Pool
+			switch kind {
+			case "redis":
 				rc = needRedis(t)
+			case "postgres":
+				pg = pgtest.Pool(t) // internal/pgtest: skips, or fails under CI
 			}
 			for _, r := range rows {
 				t.Run(r.name, func(t *testing.T) {
-					c := newClient(t, kind, rc, r.env, newHandler)
+					c := newClient(t, kind, rc, pg, r.env, newHandler)
 					r.run(t, c)
 					c.compareTranscript(r.name)
 				})
@@ -87,7 +93,7 @@ type client struct {
 	lines   []string
 }
 
-func newClient(t *testing.T, kind string, rc *goredis.Client, rowEnv map[string]string, newHandler Handler) *client {
+func newClient(t *testing.T, kind string, rc *goredis.Client, pg *pgxpool.Pool, rowEnv map[string]string, newHandler Handler) *client {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{
@@ -96,6 +102,9 @@ func newClient(t *testing.T, kind string, rc *goredis.Client, rowEnv map[string]
 		"BOLT_PATH":  filepath.Join(dir, "gatekeep.db"),
 		"REDIS_URL":  redistest.URL(),
 		"MAIL_DIR":   filepath.Join(dir, "mail"),
+	}
+	if kind == "postgres" {
+		env["DATABASE_URL"], env["POSTGRES_SCHEMA"] = pgtest.URL(), pgtest.Schema(t, pg)
 	}
 	for k, v := range rowEnv {
 		env[k] = v // "" unsets: FromLookup takes an empty value as unset

@@ -25,7 +25,7 @@ func RunMain(t *testing.T, newHandler func(*config.Stack) http.Handler) {
 
 	t.Run("bad_config", func(t *testing.T) {
 		for _, bad := range []struct{ name, value, want string }{
-			{"AUTH_STORE", "postgres", `config: AUTH_STORE: want memory, bolt or redis, got "postgres"`},
+			{"AUTH_STORE", "mysql", `config: AUTH_STORE: want memory, bolt, redis or postgres, got "mysql"`},
 			{"JWT_LEEWAY", "10m", "config: JWT_LEEWAY: "},
 			{"JWT_SECRET", "short", "config: JWT_SECRET: "},
 		} {

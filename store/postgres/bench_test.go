@@ -1,0 +1,138 @@
+package postgres_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatekeep/gatekeep/internal/pgtest"
+	"github.com/gatekeep/gatekeep/store"
+	"github.com/gatekeep/gatekeep/store/memory"
+	"github.com/gatekeep/gatekeep/store/postgres"
+)
+
+// Run side by side, in one run:
+//
+//	go test -run '^$' -bench . -benchmem -count 5 ./store/postgres/
+
+const benchRevocations = 10_000
+
+// revokeMany revokes n fresh ids through r, 16 at a time, and returns them.
+func revokeMany(b *testing.B, r store.Revoker, n int) []string {
+	b.Helper()
+	ids := make([]string, n)
+	until := time.Now().Add(time.Hour)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				ids[i] = store.NewID()
+				if err := r.Revoke(context.Background(), ids[i], until); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return ids
+}
+
+// BenchmarkIsRevoked is the per-request check on a live token (nothing
+// revoked, a valid-after mark present for its user) and on a revoked one,
+// with 10 000 revocations stored: store/memory, the PostgreSQL store with
+// its local view, without it, and a bare pgx round trip (SELECT 1).
+func BenchmarkIsRevoked(b *testing.B) {
+	pool := needPool(b)
+	ctx := context.Background()
+	now := time.Now()
+
+	mem := memory.New()
+	b.Cleanup(func() { _ = mem.Close() })
+	schema := pgtest.Schema(b, pool)
+	view, err := postgres.New(pool, postgres.WithSchema(schema))
+	must(b, err)
+	b.Cleanup(func() { _ = view.Close() })
+	noView, err := postgres.New(pool, postgres.WithSchema(schema), postgres.WithoutLocalView())
+	must(b, err)
+	b.Cleanup(func() { _ = noView.Close() })
+
+	stores := []struct {
+		name string
+		s    store.Revoker
+	}{{"memory", mem}, {"postgres-view", view}, {"postgres-noview", noView}}
+	revokedIDs := map[string]string{}
+	for _, st := range stores[:2] { // noView shares view's tables
+		ids := revokeMany(b, st.s, benchRevocations)
+		must(b, st.s.RevokeUserBefore(ctx, "user-1", now.Add(-time.Hour), now.Add(time.Hour)))
+		revokedIDs[st.name] = ids[len(ids)/2]
+	}
+	revokedIDs["postgres-noview"] = revokedIDs["postgres-view"]
+	eventually(b, 3*time.Second, view.ViewTrusted, "view never trusted")
+
+	for _, kind := range []string{"live", "revoked"} {
+		for _, st := range stores {
+			c := store.Check{TokenID: store.NewID(), SessionID: store.NewID(), UserID: "user-1", IssuedAt: now}
+			want := kind == "revoked"
+			if want {
+				c.TokenID = revokedIDs[st.name]
+			}
+			b.Run(kind+"/"+st.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if r, err := st.s.IsRevoked(ctx, c); r != want || err != nil {
+						b.Fatalf("IsRevoked = %v, %v", r, err)
+					}
+				}
+			})
+		}
+	}
+	if f := view.Fallbacks(); f != 0 {
+		b.Errorf("the view asked the database %d times: the postgres-view figures include round trips", f)
+	}
+
+	b.Run("live/pgx-SELECT-1", func(b *testing.B) {
+		b.ReportAllocs()
+		var one int
+		for b.Loop() {
+			if err := pool.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkRotateSession(b *testing.B) {
+	s := newStore(b, needPool(b))
+	ctx := context.Background()
+	hour := time.Now().Add(time.Hour)
+	must(b, s.CreateSession(ctx, &store.Session{ID: "s1", UserID: "u1", RefreshID: "r0", CreatedAt: time.Now(), IdleExpiresAt: hour, ExpiresAt: hour}))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		next := "r" + strconv.Itoa(i+1)
+		if _, err := s.RotateSession(ctx, "s1", store.Rotation{Expected: "r" + strconv.Itoa(i), Next: next, At: time.Now(), IdleExpiresAt: hour}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkUserByUsername(b *testing.B) {
+	s := newStore(b, needPool(b))
+	ctx := context.Background()
+	must(b, s.CreateUser(ctx, &store.User{ID: store.NewID(), Username: "alice", Roles: []string{"user"}}))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.UserByUsername(ctx, "Alice"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
