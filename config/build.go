@@ -308,6 +308,11 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		if bc.now != nil {
 			opts = append(opts, postgres.WithClock(bc.now))
 		}
+		if lag := cfg.RevocationMaxLag; lag == 0 {
+			opts = append(opts, postgres.WithoutLocalView())
+		} else {
+			opts = append(opts, postgres.WithViewPingInterval(min(redis.DefaultViewPingInterval, lag/5)), postgres.WithViewMaxLag(lag))
+		}
 		opts = append(opts, bc.pgOpts...)
 		octx, cancel := context.WithTimeout(ctx, redisPingTimeout)
 		defer cancel()

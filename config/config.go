@@ -159,12 +159,12 @@ type Config struct {
 	// '_', not starting with a digit. Default "gatekeep".
 	PostgresSchema string
 	// RevocationMaxLag bounds how late a revocation made on another
-	// instance can be seen here when AUTH_STORE is redis
+	// instance can be seen here when AUTH_STORE is redis or postgres
 	// (REVOCATION_MAX_LAG): each instance keeps a local view of
 	// revocations, trusted only while its own ping on the revocation
-	// channel came back within this bound, and asks Redis otherwise.
-	// Default 250ms; 0 turns the local view off, so every check asks
-	// Redis (one round trip per request). At least 10ms, at most 60s.
+	// channel came back within this bound, and asks the store otherwise.
+	// Default 250ms; 0 turns the local view off, so every check asks the
+	// store (one round trip per request). At least 10ms, at most 60s.
 	RevocationMaxLag time.Duration
 
 	// LoginMaxFailures is how many failed logins an account may have in
@@ -312,15 +312,17 @@ func (c *Config) validate(raw map[string]string) error {
 		if err := checkRedisURL(string(c.RedisURL)); err != nil {
 			return err
 		}
-		if l := c.RevocationMaxLag; l != 0 && (l < MinRevocationMaxLag || l > MaxRevocationMaxLag) {
-			return varErr("REVOCATION_MAX_LAG", "0 (no local view) or a Go duration from 10ms to 60s", dur("REVOCATION_MAX_LAG", l))
-		}
 	case StorePostgres:
 		if err := checkPostgres(string(c.DatabaseURL), c.PostgresSchema, got("POSTGRES_SCHEMA", c.PostgresSchema)); err != nil {
 			return err
 		}
 	default:
 		return varErr("AUTH_STORE", "memory, bolt, redis or postgres", got("AUTH_STORE", string(c.Store)))
+	}
+	if c.Store == StoreRedis || c.Store == StorePostgres {
+		if l := c.RevocationMaxLag; l != 0 && (l < MinRevocationMaxLag || l > MaxRevocationMaxLag) {
+			return varErr("REVOCATION_MAX_LAG", "0 (no local view) or a Go duration from 10ms to 60s", dur("REVOCATION_MAX_LAG", l))
+		}
 	}
 
 	switch {

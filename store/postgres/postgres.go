@@ -32,8 +32,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Pinger = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.Pinger       = (*Store)(nil)
+	_ store.WriteChecker = (*Store)(nil)
 )
 
 // New returns a Store on pool, a pool the application owns:
@@ -135,6 +136,21 @@ func (s *Store) Ping(ctx context.Context) error {
 	return boundedErr(s, ctx, "ping", func(ctx context.Context) error {
 		if err := s.pool.Ping(ctx); err != nil {
 			return unavailable("ping", err)
+		}
+		return nil
+	})
+}
+
+// CheckWrite reports whether the database accepts a write (a read-only
+// standby, a full disk, a default_transaction_read_only session refuse
+// it): it upserts a row of its own among the one-time ids, expiring a
+// minute later and swept by the janitor.
+func (s *Store) CheckWrite(ctx context.Context) error {
+	return boundedErr(s, ctx, "write check", func(ctx context.Context) error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO `+s.q.once+` (id, expires_at) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`, []byte("\x00gatekeep-health-probe"), s.now().Add(time.Minute))
+		if err != nil {
+			return unavailable("write check", err)
 		}
 		return nil
 	})
