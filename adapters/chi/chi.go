@@ -3,6 +3,8 @@ package chi
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"net/url"
 
 	gochi "github.com/go-chi/chi/v5"
 
@@ -21,10 +23,45 @@ import (
 // header, as the contract asks of every 4xx (chi's own 405 has no body).
 // The routes are registered one by one, not as a sub-router, so the
 // application may add routes of its own under /auth.
+//
+// chi registers a path for the methods it knows only, and answers a method
+// it does not know ("FOO", or "post" in lower case) with its own empty 405
+// before any handler runs. So Mount also sets r's MethodNotAllowed handler:
+// a request for one of the API's paths goes to that path's handler, which
+// answers the JSON 405 with Allow as net/http and gin do; any other path
+// gets the handler r had before (chi's default, or the application's own
+// if it set one before calling Mount). chi answers an unknown method at the
+// top router, before any sub-router: when the API is mounted under r.Route,
+// unknown methods there get the top router's 405 handler.
 func Mount(r gochi.Router, a *auth.Authenticator) {
-	for _, rt := range a.Routes() {
+	routes := a.Routes()
+	api := http.NewServeMux()
+	for _, rt := range routes {
 		r.Handle(rt.Pattern, rt.Handler)
+		api.Handle(rt.Pattern, rt.Handler)
 	}
+	var prev http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+	})
+	if mx, ok := r.(*gochi.Mux); ok {
+		prev = mx.MethodNotAllowedHandler()
+	}
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		// ServeMux patterns without a method match every method, so
+		// this finds the API's handler for the path whatever the method.
+		// Under a sub-router (r.Route), chi routes by what remains
+		// of the path.
+		path := req.URL.Path
+		if rctx := gochi.RouteContext(req.Context()); rctx != nil && rctx.RoutePath != "" {
+			path = rctx.RoutePath
+		}
+		lookup := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}, Host: req.Host}
+		if h, pattern := api.Handler(lookup); pattern != "" {
+			h.ServeHTTP(w, req)
+			return
+		}
+		prev.ServeHTTP(w, req)
+	})
 }
 
 // RouteKey is the attribute key under which [LogHandler] records the

@@ -83,6 +83,11 @@ func TestMountErrorsMatchNetHTTP(t *testing.T) {
 		{http.MethodPost, "/auth/refresh", `{"refresh_token":"nope"}`},
 		{http.MethodPost, "/auth/logout-all", ""},
 		{http.MethodGet, "/me", ""},
+		// Methods chi does not know: before, chi's own empty 405 without
+		// Allow answered these.
+		{"FOO", "/auth/login", ""},
+		{"post", "/auth/login", `{"username":"a","password":"b"}`},
+		{"PROPFIND", "/auth/sessions/abc", ""},
 	}
 	for _, row := range rows {
 		t.Run(row.method+row.path, func(t *testing.T) {
@@ -174,4 +179,24 @@ func TestLogHandler(t *testing.T) {
 			assert.NotContains(t, v, "secret-id-7", "the path must not be logged")
 		}
 	}
+}
+
+// The application's own paths keep the 405 handler the router had before
+// Mount; the API's paths get the JSON 405 for a method chi does not know.
+func TestMountUnknownMethodKeepsAppHandler(t *testing.T) {
+	f := newFixture(t)
+	r := gochi.NewRouter()
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	})
+	r.Get("/notes", func(w http.ResponseWriter, _ *http.Request) {})
+	gatekeepchi.Mount(r, f.A)
+
+	got := serve(r, newRequest("FOO", "/auth/login", ""))
+	assert.Equal(t, http.StatusMethodNotAllowed, got.Status)
+	assert.Equal(t, "POST", got.Header.Get("Allow"))
+	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
+
+	got = serve(r, newRequest("FOO", "/notes", ""))
+	assert.Equal(t, http.StatusTeapot, got.Status, "the application's own 405 handler answers its own paths")
 }

@@ -1,6 +1,8 @@
 package gin
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 
 	ginpkg "github.com/gin-gonic/gin"
@@ -33,4 +35,43 @@ func ginPattern(p string) string {
 		}
 	}
 	return strings.Join(segs, "/")
+}
+
+// NoRoute returns a handler for gin's NoRoute that gives the API's paths
+// their JSON 405 for a method gin's Any does not cover ("FOO", or "post"
+// in lower case: gin has no route for it and would answer 404), by passing
+// such a request to the path's own handler, and hands every other request
+// to next (the application's own not-found answer; nil means gin's 404):
+//
+//	r.NoRoute(gatekeepgin.NoRoute(a, notFound))
+//
+// Paths are matched as [auth.Authenticator.Routes] names them, from the
+// root of the engine.
+func NoRoute(a *auth.Authenticator, next ginpkg.HandlerFunc) ginpkg.HandlerFunc {
+	api := http.NewServeMux()
+	for _, rt := range a.Routes() {
+		api.Handle(rt.Pattern, rt.Handler)
+	}
+	return func(c *ginpkg.Context) {
+		lookup := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: c.Request.URL.Path}, Host: c.Request.Host}
+		if h, pattern := api.Handler(lookup); pattern != "" && !knownMethod(c.Request.Method) {
+			h.ServeHTTP(c.Writer, c.Request)
+			c.Abort()
+			return
+		}
+		if next != nil {
+			next(c)
+		}
+	}
+}
+
+// knownMethod reports whether gin's Any registers m, so that a miss for it
+// is a real not-found.
+func knownMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodHead,
+		http.MethodOptions, http.MethodDelete, http.MethodConnect, http.MethodTrace:
+		return true
+	}
+	return false
 }

@@ -52,8 +52,10 @@ func newHandler(st *config.Stack) http.Handler {
 	r.RedirectTrailingSlash = false
 	ginadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
 	r.Any("/.well-known/jwks.json", ginadapter.Handler(token.JWKSHandler(st.Keys)))
-	r.NoRoute(func(c *gin.Context) {
-		auth.WriteError(c.Writer, c.Request, auth.ErrNotFound) // JSON, as every error of the API
-	})
+	// JSON 404s, as every error of the API; methods gin does not know get
+	// the API's JSON 405 on its paths.
+	r.NoRoute(ginadapter.NoRoute(st.Auth, func(c *gin.Context) {
+		auth.WriteError(c.Writer, c.Request, auth.ErrNotFound)
+	}))
 	return r
 }

@@ -321,6 +321,21 @@ var rows = []row{
 			wantError(t, c.do(req{method: "GET", path: p}), http.StatusNotFound, "not_found")
 		}
 	}},
+
+	// Methods a router may not know (chi answered these with its own empty
+	// 405) get the same JSON 405 with Allow on every router.
+	{name: "unknown_methods", run: func(t *testing.T, c *client) {
+		for _, q := range []struct{ method, path, allow string }{
+			{"FOO", "/auth/login", "POST"},
+			{"post", "/auth/login", "POST"},
+			{"PROPFIND", "/me", "GET"},
+			{"get", "/healthz", "GET"},
+		} {
+			r := c.do(req{method: q.method, path: q.path})
+			wantError(t, r, http.StatusMethodNotAllowed, "invalid_request")
+			wantHeader(t, r, "Allow", q.allow)
+		}
+	}},
 }
 
 // algNone returns tok's claims under an unsigned header with alg none.
