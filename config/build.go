@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -169,6 +170,12 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		return fail(&VarError{Var: "MAIL_DIR", Want: "a folder the development mailer can write to", Err: err})
 	}
 	aopts = append(aopts, auth.WithPasswordReset(mailer, cfg.resetLink()))
+	for _, p := range cfg.TrustedProxies {
+		if wideProxyRange(p) {
+			log.Warn("config: TRUSTED_PROXIES holds a range wider than a /8 (IPv4) or /32 (IPv6): any client in it can set X-Forwarded-For and choose the address that per-IP login throttling counts; list only your proxies' addresses",
+				slog.String("range", p.String()))
+		}
+	}
 	if cfg.CookieMode {
 		aopts = append(aopts, auth.WithCookies(auth.CookieConfig{}))
 		if cfg.CookieInsecure {
@@ -347,4 +354,19 @@ func viewOptions(maxLag time.Duration) []redis.Option {
 		redis.WithViewPingInterval(min(redis.DefaultViewPingInterval, maxLag/5)),
 		redis.WithViewMaxLag(maxLag),
 	}
+}
+
+// wideProxyRange reports a TRUSTED_PROXIES range wider than a /8 of IPv4
+// (16.7 million addresses; 0.0.0.0/0 believes every client) or a /32 of
+// IPv6 (a whole provider's allocation): proxies sit in far smaller ranges,
+// and a spoofable X-Forwarded-For defeats per-IP throttling.
+func wideProxyRange(p netip.Prefix) bool {
+	if p.Addr().Is4() || p.Addr().Is4In6() {
+		bits := p.Bits()
+		if p.Addr().Is4In6() {
+			bits -= 96
+		}
+		return bits < 8
+	}
+	return p.Bits() < 32
 }

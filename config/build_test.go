@@ -559,3 +559,29 @@ func TestBuildRedisUnreachable(t *testing.T) {
 		assert.NotContains(t, err.Error(), "Zq9s3")
 	}
 }
+
+// A TRUSTED_PROXIES range wider than a /8 (IPv4) or a /32 (IPv6) starts
+// with a warning naming the risk: anyone in it can spoof X-Forwarded-For
+// and so the address per-IP throttling counts.
+func TestBuildWideTrustedProxiesWarns(t *testing.T) {
+	for _, row := range []struct {
+		proxies string
+		warn    bool
+	}{
+		{"10.0.0.0/8", false},
+		{"192.168.1.7, fd00::/32", false},
+		{"0.0.0.0/0", true},
+		{"10.0.0.0/8, 8.0.0.0/7", true},
+		{"::/0", true},
+		{"2001:db8::/31", true},
+		{"::ffff:0.0.0.0/100", true},
+	} {
+		t.Run(row.proxies, func(t *testing.T) {
+			cfg, err := config.FromLookup(lookup(map[string]string{"JWT_SECRET": secret32, "TRUSTED_PROXIES": row.proxies}))
+			require.NoError(t, err)
+			log, logs := testLogger()
+			build(t, cfg, config.WithLogger(log))
+			assert.Equal(t, row.warn, strings.Contains(logs.String(), "TRUSTED_PROXIES holds a range wider than"), logs.String())
+		})
+	}
+}
