@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
+	ginjwt "github.com/appleboy/gin-jwt/v2"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
-	ginjwt "github.com/appleboy/gin-jwt/v2"
+	ginpkg "github.com/gin-gonic/gin"
 	gochi "github.com/go-chi/chi/v5"
 	"github.com/go-chi/jwtauth/v5"
-	ginpkg "github.com/gin-gonic/gin"
 	jwtv4 "github.com/golang-jwt/jwt/v4"
 	"github.com/golang-jwt/jwt/v5"
 	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
@@ -250,4 +250,3 @@ func requests(tb testing.TB, k *keys, cold bool) []*http.Request {
 	}
 	return reqs
 }
-
