@@ -3,7 +3,8 @@
 # the test binary once, runs ROUNDS interleaved rounds (every row once per
 # round, -test.count=1) so that noise spreads over all rows instead of
 # hitting a few, then prints the medians with benchstat (pinned in
-# bench/go.mod as a tool), or with awk when benchstat cannot be built.
+# bench/go.mod as a tool, skipped when it cannot be built) and a Markdown
+# table of medians (awk).
 #
 #   bash bench/run.sh                      # 6 rounds, -benchtime 1s
 #   ROUNDS=3 BENCHTIME=200ms BENCH='RoundTrip/alg=HS256' bash bench/run.sh
@@ -42,23 +43,38 @@ echo "bench: raw results in $raw" >&2
 echo "nproc: $(nproc), rounds: $rounds, benchtime: $benchtime"
 if [ -n "$benchstat" ]; then
   "$benchstat" -col /alg -row /row "$raw"
-else
-  # name value-per-op... lines; median of each metric per benchmark name.
-  awk '/^Benchmark/ {
-      name = $1; sub(/-[0-9]+$/, "", name)
-      for (i = 3; i < NF; i += 2) { key = name SUBSEP $(i+1); vals[key] = vals[key] " " $i }
-      if (!(name in seen)) { seen[name] = 1; order[++n] = name }
-    }
-    function median(s,   a, m, i, j, t) {
-      m = split(s, a, " ")
-      for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j+1] = a[j]; a[j+1] = t }
-      return (m % 2) ? a[(m+1)/2] : (a[m/2] + a[m/2+1]) / 2
-    }
-    END {
-      printf "%-70s %12s %10s %10s\n", "benchmark (median)", "ns/op", "B/op", "allocs/op"
-      for (k = 1; k <= n; k++) {
-        nm = order[k]
-        printf "%-70s %12s %10s %10s\n", nm, median(vals[nm SUBSEP "ns/op"]), median(vals[nm SUBSEP "B/op"]), median(vals[nm SUBSEP "allocs/op"])
-      }
-    }' "$raw"
+  echo
 fi
+# The summary: per row, the median time and allocations of each algorithm,
+# as a Markdown table (bench/README.md and the README's Performance section).
+awk '/^Benchmark[^ ]*\/alg=[^\/]+\/row=/ {
+    name = $1; sub(/-[0-9]+$/, "", name)
+    alg = name; sub(/^.*\/alg=/, "", alg); sub(/\/.*$/, "", alg)
+    row = name; sub(/^.*\/row=/, "", row)
+    for (i = 3; i < NF; i += 2) { key = row SUBSEP alg SUBSEP $(i+1); vals[key] = vals[key] " " $i }
+    if (!(row in seenrow)) { seenrow[row] = 1; rows[++nr] = row }
+    if (!(alg in seenalg)) { seenalg[alg] = 1; algs[++na] = alg }
+  }
+  function median(s,   a, m, i, j, t) {
+    m = split(s, a, " ")
+    if (m == 0) return ""
+    for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j+1] = a[j]; a[j+1] = t }
+    return (m % 2) ? a[(m+1)/2] : (a[m/2] + a[m/2+1]) / 2
+  }
+  function us(ns) { return ns == "" ? "–" : sprintf("%.2f", ns / 1000) }
+  function n(v) { return v == "" ? "–" : sprintf("%g", v) }
+  END {
+    if (nr == 0) exit
+    printf "| median of %s rounds |", rounds
+    for (k = 1; k <= na; k++) printf " %s µs | allocs |", algs[k]
+    printf "\n|---|"
+    for (k = 1; k <= na; k++) printf "---:|---:|"
+    printf "\n"
+    for (r = 1; r <= nr; r++) {
+      printf "| %s |", rows[r]
+      for (k = 1; k <= na; k++) {
+        printf " %s | %s |", us(median(vals[rows[r] SUBSEP algs[k] SUBSEP "ns/op"])), n(median(vals[rows[r] SUBSEP algs[k] SUBSEP "allocs/op"]))
+      }
+      printf "\n"
+    }
+  }' rounds="$rounds" "$raw"
