@@ -70,7 +70,8 @@ func Send(c *http.Client, req *http.Request) (int, error) {
 type Result struct {
 	Name  string
 	Conns int
-	// Elapsed is the measured wall time.
+	// Elapsed is the wall time from the start to the scenario's last
+	// answer (the last request started before the end is waited for).
 	Elapsed time.Duration
 	// Latencies holds every request's latency, sorted ascending.
 	Latencies []time.Duration
@@ -154,6 +155,7 @@ func Run(ctx context.Context, d time.Duration, scenarios ...Scenario) []*Result 
 		lat    []time.Duration
 		status map[int]int
 		errs   int
+		done   time.Time // when the worker's last answer came
 	}
 	per := make([][]sample, len(scenarios))
 	var wg sync.WaitGroup
@@ -176,6 +178,8 @@ func Run(ctx context.Context, d time.Duration, scenarios ...Scenario) []*Result 
 				s.status = map[int]int{}
 				<-start
 				end := deadline
+				s.done = time.Now()
+				defer func() { s.done = time.Now() }()
 				for ctx.Err() == nil {
 					t0 := time.Now()
 					if !t0.Before(end) {
@@ -198,11 +202,11 @@ func Run(ctx context.Context, d time.Duration, scenarios ...Scenario) []*Result 
 	deadline = t0.Add(d)
 	close(start)
 	wg.Wait()
-	elapsed := time.Since(t0)
 	out := make([]*Result, len(scenarios))
 	for si, sc := range scenarios {
-		r := &Result{Name: sc.Name, Conns: len(per[si]), Elapsed: elapsed, Statuses: map[int]int{}}
+		r := &Result{Name: sc.Name, Conns: len(per[si]), Statuses: map[int]int{}}
 		for _, s := range per[si] {
+			r.Elapsed = max(r.Elapsed, s.done.Sub(t0))
 			r.Latencies = append(r.Latencies, s.lat...)
 			r.Errors += s.errs
 			for k, v := range s.status {
