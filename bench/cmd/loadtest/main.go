@@ -95,12 +95,9 @@ func checkLoopback(base string) error {
 	if err != nil || pu.Scheme != "http" {
 		return fmt.Errorf("-url: want http://<loopback address>:<port>, got %q", base)
 	}
-	ip := net.ParseIP(pu.Hostname())
-	if pu.Hostname() == "localhost" {
-		return nil
-	}
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-url: %q is not a loopback address", pu.Hostname())
+	// An address, not a name: a name may resolve anywhere.
+	if ip := net.ParseIP(pu.Hostname()); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-url: %q is not a loopback address (127.0.0.0/8 or ::1)", pu.Hostname())
 	}
 	return nil
 }
