@@ -20,14 +20,14 @@ func newUser(id, username string) *store.User {
 	}
 }
 
-func createUser(t *ct, s store.Store, id, username string) *store.User {
+func createUser(t *ct, s store.UserStore, id, username string) *store.User {
 	t.T.Helper()
 	u := newUser(id, username)
 	t.must(s.CreateUser(ctx(t), u), fmt.Sprintf("CreateUser(%q, %q)", id, username))
 	return u
 }
 
-func getUser(t *ct, s store.Store, id string) *store.User {
+func getUser(t *ct, s store.UserStore, id string) *store.User {
 	t.T.Helper()
 	u, err := s.User(ctx(t), id)
 	t.must(err, fmt.Sprintf("User(%q)", id))
@@ -37,12 +37,12 @@ func getUser(t *ct, s store.Store, id string) *store.User {
 	return u
 }
 
-func userClauses() []clause {
-	return []clause{
+func userClauses() []clause[store.UserStore] {
+	return []clause[store.UserStore]{
 		{
 			name: "CreateUser/RoundTrip",
 			text: "CreateUser stores the user; User returns it with CreatedAt and UpdatedAt set",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				before := time.Now().Add(-time.Second)
 				in := createUser(t, s, "u1", "alice")
 				got := getUser(t, s, "u1")
@@ -58,7 +58,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/CanonicalisesUsername",
 			text: "CreateUser stores the canonical username; UserByUsername canonicalises its argument",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "Alice")
 				if got := getUser(t, s, "u1"); got.Username != "alice" {
 					t.Errorf("stored username %q, want canonical %q", got.Username, "alice")
@@ -74,7 +74,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/CanonicalFormIdempotent",
 			text: "the canonical form of a canonical username is itself",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				for _, name := range []string{"Admin", "ａｄｍｉｎ", "ÅNGSTRÖM", "user.name-1_x"} {
 					c1, err := store.CanonicalUsername(name)
 					t.must(err, fmt.Sprintf("CanonicalUsername(%q)", name))
@@ -95,7 +95,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/UsernameCollision",
 			text: "usernames are unique after PRECIS UsernameCaseMapped: Admin, ADMIN and fullwidth ａｄｍｉｎ collide with admin",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "first", "admin")
 				// An attacker registering a look-alike of an existing
 				// account must be refused, not given a second "admin".
@@ -114,7 +114,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/DuplicateID",
 			text: "CreateUser returns ErrConflict when the ID is taken, and changes nothing",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				err := s.CreateUser(ctx(t), newUser("u1", "bob"))
 				t.wantErr(err, store.ErrConflict, "CreateUser with a taken ID")
@@ -129,7 +129,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/Invalid",
 			text: "CreateUser returns ErrInvalid for an empty ID or a username PRECIS rejects",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				rows := []struct{ name, id, username string }{
 					{"empty ID", "", "alice"},
 					{"empty username", "u1", ""},
@@ -149,7 +149,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/ConcurrentSameUsername",
 			text: "of 100 concurrent creations of one username exactly one wins, the others get ErrConflict",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				const n = 100
 				errs := make([]error, n)
 				var wg sync.WaitGroup
@@ -181,7 +181,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/CopiesInput",
 			text: "the store keeps its own copy: changing the User passed to CreateUser changes nothing stored",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				u := createUser(t, s, "u1", "alice")
 				u.Roles[0] = "admin" // privilege escalation through a shared slice
 				u.Email = "evil@example.com"
@@ -194,7 +194,7 @@ func userClauses() []clause {
 		{
 			name: "User/ReturnsCopies",
 			text: "User, UserByUsername, UpdateUser and ListUsers return copies: mutating one changes nothing stored",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				mutate := func(u *store.User) {
 					u.Roles[0] = "admin" // privilege escalation through a shared slice
@@ -225,7 +225,7 @@ func userClauses() []clause {
 		{
 			name: "User/NotFound",
 			text: "User and UserByUsername return ErrNotFound for a missing user, also for a username that cannot be canonicalised",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				_, err := s.User(ctx(t), "u2")
 				t.wantErr(err, store.ErrNotFound, "User(missing)")
@@ -242,7 +242,7 @@ func userClauses() []clause {
 		{
 			name: "UpdateUser/Fields",
 			text: "UpdateUser changes the non-nil fields only, sets UpdatedAt and returns the updated user",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				orig := getUser(t, s, "u1")
 				time.Sleep(2 * time.Millisecond)
@@ -275,7 +275,7 @@ func userClauses() []clause {
 		{
 			name: "UpdateUser/NotFound",
 			text: "UpdateUser returns ErrNotFound for a missing user and creates nothing",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				hash := "h"
 				_, err := s.UpdateUser(ctx(t), "ghost", store.UserUpdate{PasswordHash: &hash})
 				t.wantErr(err, store.ErrNotFound, "UpdateUser(missing)")
@@ -286,7 +286,7 @@ func userClauses() []clause {
 		{
 			name: "ListUsers/Paging",
 			text: "ListUsers returns up to limit users ordered by ID after the cursor, and next is \"\" when no more remain",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				var ids []string
 				for i := range 7 {
 					id := fmt.Sprintf("id-%c", 'g'-i) // created out of order
@@ -327,7 +327,7 @@ func userClauses() []clause {
 		{
 			name: "ListUsers/Empty",
 			text: "ListUsers on an empty store returns no users and next \"\"",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				users, next, err := s.ListUsers(ctx(t), "", 10)
 				t.must(err, "ListUsers")
 				if len(users) != 0 || next != "" {
@@ -338,7 +338,7 @@ func userClauses() []clause {
 		{
 			name: "ListUsers/InvalidLimit",
 			text: "ListUsers returns ErrInvalid for a limit below 1",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				for _, limit := range []int{0, -1} {
 					_, _, err := s.ListUsers(ctx(t), "", limit)
@@ -349,7 +349,7 @@ func userClauses() []clause {
 		{
 			name: "ListUsers/InvalidCursor",
 			text: "ListUsers returns ErrInvalid for a cursor the store did not issue, and accepts one of store.EncodeCursor",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				createUser(t, s, "u2", "bob")
 				for _, c := range []string{"bogus", "dTE", "!!", "u1", store.EncodeCursor("u1") + "x"} {
@@ -366,7 +366,7 @@ func userClauses() []clause {
 		{
 			name: "DeleteUser/FreesUsername",
 			text: "DeleteUser removes the user and frees its username; deleting again returns ErrNotFound",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				createUser(t, s, "u2", "bob")
 				t.must(s.DeleteUser(ctx(t), "u1"), "DeleteUser")
@@ -384,6 +384,33 @@ func userClauses() []clause {
 				t.must(err, "ListUsers")
 				if len(users) != 2 {
 					t.Errorf("ListUsers after delete: %d users, want 2", len(users))
+				}
+			},
+		},
+		{
+			name: "Context/Cancelled/UserStore",
+			text: "every UserStore method honours a cancelled context: it returns an error (the context's or ErrUnavailable) and stores nothing",
+			run: func(t *ct, s store.UserStore) {
+				cx := cancelled()
+				createUser(t, s, "u0", "existing")
+				errs := map[string]error{
+					"CreateUser": s.CreateUser(cx, newUser("u1", "alice")),
+					"DeleteUser": s.DeleteUser(cx, "u0"),
+				}
+				_, errs["UpdateUser"] = s.UpdateUser(cx, "u0", store.UserUpdate{Roles: []string{"admin"}})
+				_, errs["User"] = s.User(cx, "u0")
+				_, errs["UserByUsername"] = s.UserByUsername(cx, "existing")
+				_, _, errs["ListUsers"] = s.ListUsers(cx, "", 10)
+				for name, err := range errs {
+					if !ctxErr(err) {
+						t.Errorf("%s with a cancelled context returned %v, want context.Canceled or ErrUnavailable", name, err)
+					}
+				}
+				// Nothing changed.
+				_, err := s.User(ctx(t), "u1")
+				t.wantErr(err, store.ErrNotFound, "User(u1) after a cancelled CreateUser")
+				if u := getUser(t, s, "u0"); !slices.Equal(u.Roles, []string{"user"}) {
+					t.Errorf("a cancelled UpdateUser changed roles to %v", u.Roles)
 				}
 			},
 		},
