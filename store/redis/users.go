@@ -126,6 +126,42 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	})
 }
 
+// SetPasswordHash implements [store.UserStore]: one script compares and
+// swaps, so Redis runs it atomically.
+func (s *Store) SetPasswordHash(ctx context.Context, id, expected, next string) (*store.User, error) {
+	const op = "set password hash"
+	if next == "" {
+		return nil, invalid(op, "empty password hash")
+	}
+	return bounded(s, ctx, op, func(ctx context.Context) (*store.User, error) {
+		if id == "" {
+			return nil, notFound(op)
+		}
+		res, err := s.run(ctx, setPasswordHashScript, []string{s.k.user(id)}, expected, next, encTime(s.now()))
+		if err != nil {
+			return nil, unavailable(op, err)
+		}
+		arr, ok := res.([]any)
+		if !ok || len(arr) == 0 {
+			return nil, unavailable(op, errBadReply)
+		}
+		if arr[0] == int64(0) {
+			return nil, notFound(op)
+		}
+		if len(arr) != 2 {
+			return nil, unavailable(op, errBadReply)
+		}
+		u, err := decodeUserReply(op, arr[1])
+		if err != nil {
+			return nil, err
+		}
+		if arr[0] == int64(1) {
+			return u, conflict(op, "the stored hash changed")
+		}
+		return u, nil
+	})
+}
+
 // ListUsers implements [store.UserStore]. The cursor is
 // [store.EncodeCursor] of the page's last ID; pages above 10000 users are
 // cut there.
