@@ -167,5 +167,13 @@ func counterClauses() []clause[store.Counter] {
 				}
 			},
 		},
+		{
+			name: "Isolation/SeparatorLikeKeys/Counter",
+			text: "Counter: ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.Counter) {
+				trickyCountersSetup(t, s)
+				trickyCountersCheck(t, s)
+			},
+		},
 	}
 }

@@ -48,74 +48,18 @@ func crossClauses() []clause[store.Store] {
 		},
 		{
 			name: "Isolation/SeparatorLikeKeys",
-			text: "ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			text: "ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself, also across users, sessions, revocations and counters",
 			run: func(t *ct, s store.Store) {
-				until := now().Add(long)
-				base := now()
-				for i, id := range trickyIDs {
-					createSession(t, s, newSession("s-"+id, id, base.Add(time.Duration(i)*time.Millisecond)))
-				}
-				for i, name := range trickyUsernames {
-					createUser(t, s, fmt.Sprintf("uid%02d", i), name)
-				}
-				for i, name := range trickyUsernames {
-					u, err := s.UserByUsername(ctx(t), name)
-					if err != nil || u.ID != fmt.Sprintf("uid%02d", i) {
-						t.Errorf("UserByUsername(%q) = %v, %v; want uid%02d", name, u, err, i)
-					}
-				}
-				for _, id := range trickyIDs {
-					_, err := s.User(ctx(t), id)
-					t.wantErr(err, store.ErrNotFound, fmt.Sprintf("User(%q) with no such user", id))
-					list, err := s.UserSessions(ctx(t), id)
-					t.must(err, fmt.Sprintf("UserSessions(%q)", id))
-					// A pattern-matching backend would list a*'s sessions for "a*" or "*".
-					if ids := sessionIDs(list); len(ids) != 1 || ids[0] != "s-"+id {
-						t.Errorf("UserSessions(%q) = %q, want only [s-%s]", id, ids, id)
-					}
-				}
-				t.must(s.Revoke(ctx(t), "a:b", until), "Revoke(a:b)")
-				t.must(s.Revoke(ctx(t), "*", until), "Revoke(*)")
-				t.must(s.RevokeUserBefore(ctx(t), "{tag}", now().Add(time.Hour), until), "RevokeUserBefore({tag})")
-				_, _, err := s.Incr(ctx(t), "a:b", time.Minute)
-				t.must(err, "Incr(a:b)")
-				first, err := s.UseOnce(ctx(t), "a\x00b", until)
-				t.must(err, "UseOnce(a\\x00b)")
-				if !first {
-					t.Errorf("UseOnce(a\\x00b) first use reported as a reuse")
-				}
-				for _, id := range trickyIDs {
-					revoked := isRevoked(t, s, store.Check{TokenID: id, SessionID: id, UserID: id, IssuedAt: now()})
-					if want := id == "a:b" || id == "*" || id == "{tag}"; revoked != want {
-						t.Errorf("IsRevoked(%q) = %v, want %v", id, revoked, want)
-					}
-					n, _, err := s.Count(ctx(t), id)
-					t.must(err, fmt.Sprintf("Count(%q)", id))
-					if want := int64(0); id == "a:b" {
-						want = 1
-						if n != want {
-							t.Errorf("Count(%q) = %d, want %d", id, n, want)
-						}
-					} else if n != want {
-						t.Errorf("Count(%q) = %d, want %d", id, n, want)
-					}
-					if id == "a\x00b" {
-						continue
-					}
-					first, err := s.UseOnce(ctx(t), id, until)
-					t.must(err, fmt.Sprintf("UseOnce(%q)", id))
-					if !first {
-						t.Errorf("UseOnce(%q) reported a reuse after only a\\x00b was used", id)
-					}
-				}
-				t.must(s.DeleteUserSessions(ctx(t), "a"), "DeleteUserSessions(a)")
-				t.must(s.DeleteUserSessions(ctx(t), "*"), "DeleteUserSessions(*)")
-				for _, id := range trickyIDs {
-					_, err := s.Session(ctx(t), "s-"+id)
-					if gone := err != nil; gone != (id == "a" || id == "*") {
-						t.Errorf("after deleting the sessions of a and *, Session(s-%s) error = %v", id, err)
-					}
-				}
+				// Everything is written before anything is checked, so a
+				// backend whose interfaces share keys is caught too.
+				trickyUsersSetup(t, s)
+				trickySessionsSetup(t, s)
+				trickyRevocationsSetup(t, s)
+				trickyCountersSetup(t, s)
+				trickyUsersCheck(t, s)
+				trickySessionsCheck(t, s)
+				trickyRevocationsCheck(t, s)
+				trickyCountersCheck(t, s)
 			},
 		},
 		{
@@ -153,5 +97,114 @@ func crossClauses() []clause[store.Store] {
 				}
 			},
 		},
+	}
+}
+
+// The separator-like-key clauses, one pair of set-up and check per
+// interface: each interface's clause runs its own pair, and
+// Isolation/SeparatorLikeKeys runs all four set-ups on one store before
+// all four checks.
+
+func trickyUsersSetup(t *ct, s store.UserStore) {
+	t.T.Helper()
+	for i, name := range trickyUsernames {
+		createUser(t, s, fmt.Sprintf("uid%02d", i), name)
+	}
+}
+
+func trickyUsersCheck(t *ct, s store.UserStore) {
+	t.T.Helper()
+	for i, name := range trickyUsernames {
+		u, err := s.UserByUsername(ctx(t), name)
+		if err != nil || u.ID != fmt.Sprintf("uid%02d", i) {
+			t.Errorf("UserByUsername(%q) = %v, %v; want uid%02d", name, u, err, i)
+		}
+	}
+	for _, id := range trickyIDs {
+		_, err := s.User(ctx(t), id)
+		t.wantErr(err, store.ErrNotFound, fmt.Sprintf("User(%q) with no such user", id))
+	}
+}
+
+func trickySessionsSetup(t *ct, s store.SessionStore) {
+	t.T.Helper()
+	base := now()
+	for i, id := range trickyIDs {
+		createSession(t, s, newSession("s-"+id, id, base.Add(time.Duration(i)*time.Millisecond)))
+	}
+}
+
+func trickySessionsCheck(t *ct, s store.SessionStore) {
+	t.T.Helper()
+	for _, id := range trickyIDs {
+		list, err := s.UserSessions(ctx(t), id)
+		t.must(err, fmt.Sprintf("UserSessions(%q)", id))
+		// A pattern-matching backend would list a*'s sessions for "a*" or "*".
+		if ids := sessionIDs(list); len(ids) != 1 || ids[0] != "s-"+id {
+			t.Errorf("UserSessions(%q) = %q, want only [s-%s]", id, ids, id)
+		}
+	}
+	t.must(s.DeleteUserSessions(ctx(t), "a"), "DeleteUserSessions(a)")
+	t.must(s.DeleteUserSessions(ctx(t), "*"), "DeleteUserSessions(*)")
+	for _, id := range trickyIDs {
+		_, err := s.Session(ctx(t), "s-"+id)
+		if gone := err != nil; gone != (id == "a" || id == "*") {
+			t.Errorf("after deleting the sessions of a and *, Session(s-%s) error = %v", id, err)
+		}
+	}
+}
+
+func trickyRevocationsSetup(t *ct, s store.Revoker) {
+	t.T.Helper()
+	until := now().Add(long)
+	t.must(s.Revoke(ctx(t), "a:b", until), "Revoke(a:b)")
+	t.must(s.Revoke(ctx(t), "*", until), "Revoke(*)")
+	t.must(s.RevokeUserBefore(ctx(t), "{tag}", now().Add(time.Hour), until), "RevokeUserBefore({tag})")
+	first, err := s.UseOnce(ctx(t), "a\x00b", until)
+	t.must(err, "UseOnce(a\\x00b)")
+	if !first {
+		t.Errorf("UseOnce(a\\x00b) first use reported as a reuse")
+	}
+}
+
+func trickyRevocationsCheck(t *ct, s store.Revoker) {
+	t.T.Helper()
+	until := now().Add(long)
+	for _, id := range trickyIDs {
+		revoked := isRevoked(t, s, store.Check{TokenID: id, SessionID: id, UserID: id, IssuedAt: now()})
+		if want := id == "a:b" || id == "*" || id == "{tag}"; revoked != want {
+			t.Errorf("IsRevoked(%q) = %v, want %v", id, revoked, want)
+		}
+	}
+	for _, id := range trickyIDs {
+		if id == "a\x00b" {
+			continue
+		}
+		first, err := s.UseOnce(ctx(t), id, until)
+		t.must(err, fmt.Sprintf("UseOnce(%q)", id))
+		if !first {
+			t.Errorf("UseOnce(%q) reported a reuse after only a\\x00b was used", id)
+		}
+	}
+}
+
+func trickyCountersSetup(t *ct, s store.Counter) {
+	t.T.Helper()
+	_, _, err := s.Incr(ctx(t), "a:b", time.Minute)
+	t.must(err, "Incr(a:b)")
+}
+
+func trickyCountersCheck(t *ct, s store.Counter) {
+	t.T.Helper()
+	for _, id := range trickyIDs {
+		n, _, err := s.Count(ctx(t), id)
+		t.must(err, fmt.Sprintf("Count(%q)", id))
+		want := int64(0)
+		if id == "a:b" {
+			want = 1
+		}
+		if n != want {
+			t.Errorf("Count(%q) = %d, want %d", id, n, want)
+		}
 	}
 }

@@ -293,5 +293,13 @@ func revokerClauses() []clause[store.Revoker] {
 				}
 			},
 		},
+		{
+			name: "Isolation/SeparatorLikeKeys/Revoker",
+			text: "Revoker: ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.Revoker) {
+				trickyRevocationsSetup(t, s)
+				trickyRevocationsCheck(t, s)
+			},
+		},
 	}
 }

@@ -421,5 +421,13 @@ func sessionClauses() []clause[store.SessionStore] {
 				}
 			},
 		},
+		{
+			name: "Isolation/SeparatorLikeKeys/SessionStore",
+			text: "SessionStore: ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.SessionStore) {
+				trickySessionsSetup(t, s)
+				trickySessionsCheck(t, s)
+			},
+		},
 	}
 }

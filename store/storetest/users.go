@@ -526,6 +526,8 @@ func userClauses() []clause[store.UserStore] {
 					reset[:len(reset)-1], // a prefix: the compare is exact
 					strings.ToUpper(reset),
 					reset + " ",
+					reset + "\x00", // a NUL-terminated compare would match
+					"\xff",
 				} {
 					got, err := s.SetPasswordHash(ctx(t), "u1", stale, "$2a$12$attacker")
 					t.wantErr(err, store.ErrConflict, fmt.Sprintf("SetPasswordHash(expected %q)", stale))
@@ -586,6 +588,14 @@ func userClauses() []clause[store.UserStore] {
 				if h := getUser(t, s, "u1").PasswordHash; h != in.PasswordHash {
 					t.Errorf("a refused swap changed the hash to %q", h)
 				}
+			},
+		},
+		{
+			name: "Isolation/SeparatorLikeKeys/UserStore",
+			text: "UserStore: ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.UserStore) {
+				trickyUsersSetup(t, s)
+				trickyUsersCheck(t, s)
 			},
 		},
 	}
