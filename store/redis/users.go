@@ -141,21 +141,15 @@ func (s *Store) SetPasswordHash(ctx context.Context, id, expected, next string) 
 		if err != nil {
 			return nil, unavailable(op, err)
 		}
-		arr, ok := res.([]any)
-		if !ok || len(arr) == 0 {
-			return nil, unavailable(op, errBadReply)
-		}
-		if arr[0] == int64(0) {
-			return nil, notFound(op)
-		}
-		if len(arr) != 2 {
-			return nil, unavailable(op, errBadReply)
-		}
-		u, err := decodeUserReply(op, arr[1])
+		won, h, err := casReply(op, res)
 		if err != nil {
 			return nil, err
 		}
-		if arr[0] == int64(1) {
+		u, err := decodeUser(op, h)
+		if err != nil {
+			return nil, err
+		}
+		if !won {
 			return u, conflict(op, "the stored hash changed")
 		}
 		return u, nil
@@ -229,6 +223,26 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+}
+
+// casReply reads the reply of a compare-and-swap script: {0} when the
+// record is missing (ErrNotFound), else {1, hash} when the swap was lost
+// and {2, hash} when it was made, hash being the record as it now is.
+func casReply(op string, res any) (won bool, h map[string]string, err error) {
+	arr, ok := res.([]any)
+	if !ok || len(arr) == 0 {
+		return false, nil, unavailable(op, errBadReply)
+	}
+	if arr[0] == int64(0) {
+		return false, nil, notFound(op)
+	}
+	if len(arr) != 2 || arr[0] != int64(1) && arr[0] != int64(2) {
+		return false, nil, unavailable(op, errBadReply)
+	}
+	if h, err = hashReply(arr[1]); err != nil {
+		return false, nil, unavailable(op, err)
+	}
+	return arr[0] == int64(2), h, nil
 }
 
 // decodeUserReply decodes an HGETALL reply ([]any of field, value).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -123,6 +125,17 @@ func (t *ct) wantErr(err, target error, what string) {
 	t.T.Helper()
 	if !errors.Is(err, target) {
 		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
+	}
+}
+
+// wantCancelled fails the clause for each named call whose error is not
+// what a store returns for a cancelled context.
+func (t *ct) wantCancelled(errs map[string]error) {
+	t.T.Helper()
+	for _, name := range slices.Sorted(maps.Keys(errs)) {
+		if err := errs[name]; !ctxErr(err) {
+			t.Errorf("%s with a cancelled context returned %v, want context.Canceled or ErrUnavailable", name, err)
+		}
 	}
 }
 
