@@ -74,8 +74,11 @@ type UserStore interface {
 	// When it does not (a concurrent change, reset or rehash came first)
 	// nothing changes and the user is returned as stored with ErrConflict,
 	// so the caller can check again against the hash that won; of
-	// concurrent swaps from one expected hash exactly one wins. ErrNotFound
-	// when the user is missing; ErrInvalid for an empty next.
+	// concurrent swaps from one expected hash exactly one wins. The compare
+	// is exact, byte for byte; an expected "" matches only a user stored
+	// without a hash. ErrNotFound when the user is missing; ErrInvalid for
+	// an empty next. As with every write, a call that fails with
+	// ErrUnavailable may or may not have been applied.
 	SetPasswordHash(ctx context.Context, id, expected, next string) (*User, error)
 }
 

@@ -37,6 +37,7 @@
 //		})
 //	}
 //
-// Optional abilities are found by type assertion: a store that implements
-// [store.Pinger] has its Ping checked too.
+// Optional abilities are found by type assertion: under Run, a store that
+// implements [store.Pinger] or [store.WriteChecker] has its Ping or its
+// write probe checked too.
 package storetest
