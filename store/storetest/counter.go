@@ -13,8 +13,8 @@ import (
 // suite computes (a server's clock, a TTL read back in milliseconds).
 const windowTol = time.Second
 
-func counterClauses() []clause[store.Counter] {
-	return []clause[store.Counter]{
+func counterClauses() []clauseOf[store.Counter] {
+	return []clauseOf[store.Counter]{
 		{
 			name: "Counter/IncrCount",
 			text: "Incr adds one and returns the window end, which later Incr calls do not move; Count reads the same",

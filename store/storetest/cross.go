@@ -15,8 +15,8 @@ var trickyIDs = []string{"a", "a:b", "a:b:c", "b", ":", "*", "a*", "?", "[a]", "
 // trickyUsernames are usernames PRECIS accepts that look like separators.
 var trickyUsernames = []string{"a:b", "a", "b", "*", "a*", "{tag}", "{a}:b", "a/b", "a%b", "[a]", "?"}
 
-func crossClauses() []clause[store.Store] {
-	return []clause[store.Store]{
+func crossClauses() []clause {
+	return []clause{
 		{
 			name: "Isolation/Users",
 			text: "one user's data is never visible or changed through another's: users, sessions, valid-after marks",

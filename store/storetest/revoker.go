@@ -16,8 +16,8 @@ func isRevoked(t *ct, s store.Revoker, c store.Check) bool {
 	return r
 }
 
-func revokerClauses() []clause[store.Revoker] {
-	return []clause[store.Revoker]{
+func revokerClauses() []clauseOf[store.Revoker] {
+	return []clauseOf[store.Revoker]{
 		{
 			name: "Revoke/TokenID",
 			text: "a revoked token id is revoked; other ids are not; revoking again is not an error",

@@ -94,8 +94,8 @@ func concurrentRotations(t *ct, s store.SessionStore, n int) {
 	}
 }
 
-func sessionClauses() []clause[store.SessionStore] {
-	return []clause[store.SessionStore]{
+func sessionClauses() []clauseOf[store.SessionStore] {
+	return []clauseOf[store.SessionStore]{
 		{
 			name: "CreateSession/RoundTrip",
 			text: "CreateSession stores the session; Session returns every field",

@@ -23,11 +23,20 @@ import (
 // package documentation.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
+	if newStore == nil {
+		t.Fatal("storetest: newStore is nil")
+	}
 	RunUserStore(t, func(t *testing.T) store.UserStore { return newStore(t) })
 	RunSessionStore(t, func(t *testing.T) store.SessionStore { return newStore(t) })
 	RunRevoker(t, func(t *testing.T) store.Revoker { return newStore(t) })
 	RunCounter(t, func(t *testing.T) store.Counter { return newStore(t) })
-	run(t, crossClauses(), newStore)
+	run(t, clauses(), newStore)
+}
+
+// clauses are the clauses Run adds to those of the four interfaces: the
+// ones that need a whole store.Store.
+func clauses() []clause {
+	return crossClauses()
 }
 
 // RunUserStore runs the clauses of the [store.UserStore] contract against
@@ -64,7 +73,7 @@ func RunCounter(t *testing.T, newStore func(t *testing.T) store.Counter) {
 }
 
 // run runs each clause in its own subtest on a fresh store from newStore.
-func run[S any](t *testing.T, cs []clause[S], newStore func(t *testing.T) S) {
+func run[S any](t *testing.T, cs []clauseOf[S], newStore func(t *testing.T) S) {
 	t.Helper()
 	if newStore == nil {
 		t.Fatal("storetest: newStore is nil")
@@ -83,10 +92,9 @@ func run[S any](t *testing.T, cs []clause[S], newStore func(t *testing.T) S) {
 	}
 }
 
-// clause is one rule of a contract and the check that enforces it, run on
-// a store of type S: the one interface the rule is about, or store.Store
-// for the rules that span interfaces.
-type clause[S any] struct {
+// clauseOf is one rule of a contract and the check that enforces it, run
+// on a store of type S: the one interface the rule is about.
+type clauseOf[S any] struct {
 	// name is the subtest name: Interface method or area, then the rule.
 	name string
 	// text states the rule as the contract does; failures quote it.
@@ -95,6 +103,10 @@ type clause[S any] struct {
 	parallel bool
 	run      func(t *ct, s S)
 }
+
+// clause is a rule that needs a whole store.Store: one that spans
+// interfaces, or an optional ability found by type assertion.
+type clause = clauseOf[store.Store]
 
 // ct is a testing.T whose failures name the clause being checked.
 type ct struct {

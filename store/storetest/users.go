@@ -80,8 +80,8 @@ func concurrentSwaps(t *ct, s store.UserStore, n, rounds int) {
 	}
 }
 
-func userClauses() []clause[store.UserStore] {
-	return []clause[store.UserStore]{
+func userClauses() []clauseOf[store.UserStore] {
+	return []clauseOf[store.UserStore]{
 		{
 			name: "CreateUser/RoundTrip",
 			text: "CreateUser stores the user; User returns it with CreatedAt and UpdatedAt set",
