@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/examples/internal/e2e"
 )
 
 const (
@@ -114,6 +115,40 @@ func TestPage(t *testing.T) {
 	}
 	if status, _ := call(t, "GET", srv.URL+"/healthz", "", ""); status != http.StatusOK {
 		t.Errorf("GET /healthz: %d, want the API's 200", status)
+	}
+}
+
+// Bad configuration, serving and graceful shutdown, as every example.
+func TestRun(t *testing.T) { e2e.RunMain(t, newHandler) }
+
+// COOKIE_MODE is true unless the environment or .env says otherwise.
+func TestCookieModeByDefault(t *testing.T) {
+	for _, c := range []struct{ name, env, dotEnv, want string }{
+		{"unset", "", "", "true"},
+		{"environment", "false", "", "false"},
+		{"dotenv", "", "COOKIE_MODE=false\n", ""}, // left to config.FromEnv, which reads .env
+		{"dotenv_other", "", "ADDR=127.0.0.1:9999\n", "true"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			t.Setenv("COOKIE_MODE", c.env)
+			if c.dotEnv != "" {
+				if err := os.WriteFile(config.DotEnvFile, []byte(c.dotEnv), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cookieModeByDefault()
+			if got := os.Getenv("COOKIE_MODE"); got != c.want {
+				t.Errorf("COOKIE_MODE %q, want %q", got, c.want)
+			}
+			cfg, err := config.FromEnv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := c.want == "true"; cfg.CookieMode != want {
+				t.Errorf("config.FromEnv: CookieMode %v, want %v", cfg.CookieMode, want)
+			}
+		})
 	}
 }
 

@@ -40,12 +40,17 @@ var (
 )
 
 func main() {
-	// Cookie mode by default; a COOKIE_MODE of the environment or of .env
-	// is kept (config.FromEnv then reads it as usual).
+	cookieModeByDefault()
+	serve.Main(newHandler)
+}
+
+// cookieModeByDefault sets COOKIE_MODE=true in the process environment
+// unless the environment or ./.env sets it already (config.FromEnv then
+// reads whichever as usual).
+func cookieModeByDefault() {
 	if os.Getenv("COOKIE_MODE") == "" && !dotEnvSets("COOKIE_MODE") {
 		_ = os.Setenv("COOKIE_MODE", "true")
 	}
-	serve.Main(newHandler)
 }
 
 // dotEnvSets reports whether ./.env sets name (to anything).
