@@ -30,9 +30,9 @@ func need(t *testing.T, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set: required)")
+		t.Fatal(msg + ": CI is set, so the browser test fails instead of skipping")
 	}
-	t.Skip(msg)
+	t.Skip(msg + ": the browser test is skipped")
 }
 
 // newServer serves newHandler on a loopback port with the configuration
@@ -213,11 +213,11 @@ func tokenCookies(t *testing.T, step string, jar []cookie) (access, refresh stri
 func TestBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		need(t, "no chromium on PATH (apt-get install -y chromium): the browser test is skipped")
+		need(t, "no chromium on PATH (apt-get install -y chromium)")
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		need(t, "no node on PATH (apt-get install -y nodejs npm): the browser test is skipped")
+		need(t, "no node on PATH (apt-get install -y nodejs npm)")
 	}
 	if _, err := os.Stat(filepath.Join("testdata", "node_modules", "playwright-core", "package.json")); err != nil {
 		need(t, "playwright-core is not installed: run npm ci --prefix examples/browser/testdata (.ci/run does)")
