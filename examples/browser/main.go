@@ -9,9 +9,9 @@
 // It is configured like examples/nethttp (the environment and a .env file;
 // memory store by default), except that COOKIE_MODE defaults to true here,
 // as the page needs it. The cookies are Secure unless COOKIE_INSECURE=true:
-// Chromium and Firefox keep Secure cookies on http://127.0.0.1 and
-// http://localhost (loopback counts as a secure context); other browsers
-// or hosts over plain http need COOKIE_INSECURE=true, for development only.
+// Chromium keeps Secure cookies on http://127.0.0.1 (loopback counts as a
+// secure context; the test relies on it); a browser that drops them over
+// plain http needs COOKIE_INSECURE=true, for development only.
 //
 // No CSRF token is needed: the API refuses unsafe requests authenticated by
 // a cookie, and logins and registrations, that come from another origin
