@@ -174,6 +174,7 @@ type seen struct {
 	AfterCrossOrigin, AfterLogout                         []cookie
 	CrossOrigin                                           map[string]int
 	OtherOrigin, BrowserVersion                           string
+	PageErrors                                            []string
 	MeByBearer                                            struct {
 		Status int
 		Body   map[string]any
@@ -270,6 +271,10 @@ func TestBrowser(t *testing.T) {
 		if !strings.HasPrefix(got, want) {
 			t.Errorf("%s: the page shows %q, want %q...", step, got, want)
 		}
+	}
+
+	if s.PageErrors == nil || len(s.PageErrors) != 0 {
+		t.Errorf("the page's errors (exceptions, CSP violations): %q, want none", s.PageErrors)
 	}
 
 	// Register through the form: the cookies are set, and the page's

@@ -24,6 +24,13 @@ try {
   const context = await browser.newContext();
   context.setDefaultTimeout(10000);
   const page = await context.newPage();
+  // The page's own faults: an uncaught exception, or anything its
+  // Content-Security-Policy blocked (the 401s it shows are not faults).
+  seen.pageErrors = [];
+  page.on("pageerror", (e) => seen.pageErrors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) seen.pageErrors.push(m.text());
+  });
 
   // jar is every cookie of the context (the refresh cookie's path is
   // /auth/refresh, so filtering by the page's URL would hide it).
