@@ -28,8 +28,10 @@
 //     net/http (and its chi and gin adapters), on the memory, bolt, Redis
 //     and PostgreSQL stores; warm is a verified-token cache hit, cold a
 //     miss on every request (256 tokens through a cache of one entry),
-//     off the cache turned off (auth.WithoutTokenCache). Redis and
-//     PostgreSQL rows skip without a server (and fail when CI is set).
+//     off a verifier without a cache. Redis and PostgreSQL rows skip
+//     without a server (and fail when CI is set).
+//   - gatekeep-gate-nethttp-memory-<cache>: the verify-only auth.Gate of a
+//     resource server (auth.NewGate), warm and cold.
 //   - auth0-go-jwt-middleware, go-chi-jwtauth, gin-jwt: each library as
 //     its documentation configures it, pinned to the same algorithm, key,
 //     issuer and audience. They check no revocation; gatekeep's rows and

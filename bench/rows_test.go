@@ -51,6 +51,12 @@ func rows() []row {
 		}
 	}
 	for _, mode := range []cacheMode{warm, cold} {
+		rs = append(rs, row{name: "gatekeep-gate-nethttp-memory-" + string(mode), cold: mode == cold,
+			build: func(tb testing.TB, k *keys) http.Handler {
+				return serveMux(newGate(tb, k, openStore(tb, memoryStore), mode).Require(gatekeepHandler))
+			}})
+	}
+	for _, mode := range []cacheMode{warm, cold} {
 		rs = append(rs,
 			row{name: "gatekeep-chi-memory-" + string(mode), cold: mode == cold, build: func(tb testing.TB, k *keys) http.Handler {
 				a := newGatekeep(tb, k, openStore(tb, memoryStore), mode)

@@ -133,12 +133,36 @@ type cacheMode string
 const (
 	warm cacheMode = "warm" // every request a cache hit
 	cold cacheMode = "cold" // every request a miss (and an insertion)
-	off  cacheMode = "off"  // auth.WithoutTokenCache
+	off  cacheMode = "off"  // no cache behind the verifier
 )
 
 var benchHasher = sync.OnceValues(func() (auth.Hasher, error) {
 	return auth.NewBcrypt(10) // login is not measured; auth.New hashes once
 })
+
+// newVerifier is k's verifier with the verified-token cache mode says:
+// the default capacity (warm), one entry (cold: 256 tokens round robin
+// always miss), or none.
+func newVerifier(tb testing.TB, k *keys, mode cacheMode) *token.JWTVerifier {
+	tb.Helper()
+	opts := []token.Option{token.WithIssuer(issuer), token.WithAudience(audience), token.WithLeeway(leeway)}
+	if mode != off {
+		capacity := 0 // the default
+		if mode == cold {
+			capacity = 1
+		}
+		c, err := token.NewCache(capacity)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opts = append(opts, token.WithCache(c))
+	}
+	v, err := token.NewVerifier(k.ks, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
 
 // newGatekeep is the one place the benchmarks build gatekeep (exported
 // API only): an Authenticator signing and verifying with k, keeping state
@@ -149,28 +173,24 @@ func newGatekeep(tb testing.TB, k *keys, st store.Store, mode cacheMode) *auth.A
 	if err != nil {
 		tb.Fatal(err)
 	}
-	vopts := []token.Option{token.WithIssuer(issuer), token.WithAudience(audience), token.WithLeeway(leeway)}
-	aopts := []auth.Option{auth.WithHasher(h), auth.WithIssuer(issuer), auth.WithAudience(audience), auth.WithLeeway(leeway)}
-	switch mode {
-	case cold:
-		c, err := token.NewCache(1)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		vopts = append(vopts, token.WithCache(c))
-	case off:
-		aopts = append(aopts, auth.WithoutTokenCache())
-	}
-	v, err := token.NewVerifier(k.ks, vopts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	a, err := auth.New(k.signer, v, st, aopts...)
+	a, err := auth.New(k.signer, newVerifier(tb, k, mode), st,
+		auth.WithHasher(h), auth.WithIssuer(issuer), auth.WithAudience(audience), auth.WithLeeway(leeway))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = a.Close() })
 	return a
+}
+
+// newGate is gatekeep's verify-only middleware (a resource server's):
+// auth.NewGate over k's verifier and st's revocations.
+func newGate(tb testing.TB, k *keys, st store.Store, mode cacheMode) *auth.Gate {
+	tb.Helper()
+	g, err := auth.NewGate(newVerifier(tb, k, mode), st, auth.WithIssuer(issuer), auth.WithAudience(audience))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
 }
 
 // storeKind names a store the gatekeep rows run on.
