@@ -13,8 +13,9 @@ import (
 // TestRowsAgree keeps the comparison honest: every row lets the valid
 // token through and refuses a tampered one, one for another audience,
 // one from another issuer and an expired one, so a faster row is never
-// one that checks less of the token. (Revocation is checked by gatekeep
-// and the floor only; the peers have none.)
+// one that checks less of the token. Rows with a store (gatekeep's and
+// the floor) must also refuse a token revoked after its first use; the
+// peers have no revocation.
 func TestRowsAgree(t *testing.T) {
 	for _, alg := range algs {
 		k := keysFor(t, alg)
@@ -41,10 +42,28 @@ func TestRowsAgree(t *testing.T) {
 				continue
 			}
 			t.Run(string(alg)+"/"+rw.name, func(t *testing.T) {
-				h := rw.build(t, k)
+				h, st := rw.handler(t, k)
 				for _, tok := range []string{good, good} { // a miss, then a hit
 					if w := serve(h, tok); w.Code != http.StatusNoContent {
 						t.Fatalf("valid token: status %d: %s", w.Code, w.Body)
+					}
+				}
+				if st != nil {
+					// revoked after a first use, so a cached verification
+					// must not let it through
+					tok := k.sign(t, 3)
+					if w := serve(h, tok); w.Code != http.StatusNoContent {
+						t.Fatalf("valid token: status %d: %s", w.Code, w.Body)
+					}
+					c, err := newVerifier(t, k, off).Verify(t.Context(), token.Access, tok)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := st.Revoke(t.Context(), c.ID, c.ExpiresAt); err != nil {
+						t.Fatal(err)
+					}
+					if w := serve(h, tok); w.Code != http.StatusUnauthorized {
+						t.Errorf("revoked token: status %d, want 401", w.Code)
 					}
 				}
 				for what, tok := range bad {

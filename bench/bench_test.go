@@ -15,7 +15,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		k := keysFor(b, alg)
 		for _, rw := range rows() {
 			b.Run("alg="+string(alg)+"/row="+rw.name, func(b *testing.B) {
-				h := rw.build(b, k)
+				h, _ := rw.handler(b, k)
 				run(b, h, requests(b, k, rw.cold))
 			})
 		}

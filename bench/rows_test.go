@@ -30,43 +30,56 @@ type row struct {
 	name string
 	// cold rows serve coldTokens distinct tokens round robin.
 	cold bool
+	// store is the kind of store the row checks revocations in; "" for
+	// rows that check none.
+	store storeKind
 	// build returns the whole handler (router, middleware, final handler)
-	// for k's algorithm.
-	build func(tb testing.TB, k *keys) http.Handler
+	// for k's algorithm, checking revocations in st (nil when store is "").
+	build func(tb testing.TB, k *keys, st store.Store) http.Handler
+}
+
+// handler builds rw's handler on a fresh store of its kind, and returns
+// that store too (nil for rows without one).
+func (rw row) handler(tb testing.TB, k *keys) (http.Handler, store.Store) {
+	var st store.Store
+	if rw.store != "" {
+		st = openStore(tb, rw.store)
+	}
+	return rw.build(tb, k, st), st
 }
 
 // rows lists every row, in the order of the table.
 func rows() []row {
 	rs := []row{
-		{name: "bare", build: func(testing.TB, *keys) http.Handler { return serveMux(bareHandler) }},
-		{name: "golang-jwt-floor", build: floorRow},
+		{name: "bare", build: func(testing.TB, *keys, store.Store) http.Handler { return serveMux(bareHandler) }},
+		{name: "golang-jwt-floor", store: memoryStore, build: floorRow},
 	}
 	for _, kind := range storeKinds {
 		for _, mode := range []cacheMode{warm, cold, off} {
-			rs = append(rs, row{name: "gatekeep-nethttp-" + string(kind) + "-" + string(mode), cold: mode == cold,
-				build: func(tb testing.TB, k *keys) http.Handler {
-					a := newGatekeep(tb, k, openStore(tb, kind), mode)
+			rs = append(rs, row{name: "gatekeep-nethttp-" + string(kind) + "-" + string(mode), cold: mode == cold, store: kind,
+				build: func(tb testing.TB, k *keys, st store.Store) http.Handler {
+					a := newGatekeep(tb, k, st, mode)
 					return serveMux(a.Require(gatekeepHandler))
 				}})
 		}
 	}
 	for _, mode := range []cacheMode{warm, cold} {
-		rs = append(rs, row{name: "gatekeep-gate-nethttp-memory-" + string(mode), cold: mode == cold,
-			build: func(tb testing.TB, k *keys) http.Handler {
-				return serveMux(newGate(tb, k, openStore(tb, memoryStore), mode).Require(gatekeepHandler))
+		rs = append(rs, row{name: "gatekeep-gate-nethttp-memory-" + string(mode), cold: mode == cold, store: memoryStore,
+			build: func(tb testing.TB, k *keys, st store.Store) http.Handler {
+				return serveMux(newGate(tb, k, st, mode).Require(gatekeepHandler))
 			}})
 	}
 	for _, mode := range []cacheMode{warm, cold} {
 		rs = append(rs,
-			row{name: "gatekeep-chi-memory-" + string(mode), cold: mode == cold, build: func(tb testing.TB, k *keys) http.Handler {
-				a := newGatekeep(tb, k, openStore(tb, memoryStore), mode)
+			row{name: "gatekeep-chi-memory-" + string(mode), cold: mode == cold, store: memoryStore, build: func(tb testing.TB, k *keys, st store.Store) http.Handler {
+				a := newGatekeep(tb, k, st, mode)
 				r := gochi.NewRouter()
 				gatekeepchi.Mount(r, a)
 				r.With(a.Require).Get("/private", gatekeepHandler)
 				return r
 			}},
-			row{name: "gatekeep-gin-memory-" + string(mode), cold: mode == cold, build: func(tb testing.TB, k *keys) http.Handler {
-				a := newGatekeep(tb, k, openStore(tb, memoryStore), mode)
+			row{name: "gatekeep-gin-memory-" + string(mode), cold: mode == cold, store: memoryStore, build: func(tb testing.TB, k *keys, st store.Store) http.Handler {
+				a := newGatekeep(tb, k, st, mode)
 				g := ginpkg.New()
 				g.GET("/private", gatekeepgin.Require(a), func(c *ginpkg.Context) {
 					p, ok := gatekeepgin.Principal(c)
@@ -126,8 +139,7 @@ type floorKey struct{}
 // floorRow is the thinnest correct golang-jwt middleware: ParseWithClaims
 // with the method pinned and iss, aud and exp required, then the memory
 // store's revocation check (as gatekeep does) and a context value.
-func floorRow(tb testing.TB, k *keys) http.Handler {
-	st := openStore(tb, memoryStore)
+func floorRow(_ testing.TB, k *keys, st store.Store) http.Handler {
 	p := jwt.NewParser(jwt.WithValidMethods([]string{string(k.alg)}), jwt.WithIssuer(issuer),
 		jwt.WithAudience(audience), jwt.WithExpirationRequired(), jwt.WithLeeway(leeway))
 	keyFunc := func(*jwt.Token) (any, error) { return k.pub, nil }
@@ -171,7 +183,7 @@ func (*auth0Claims) Validate(context.Context) error { return nil }
 // auth0Row is auth0/go-jwt-middleware v2 as its README configures it, on
 // net/http: validator.New with the algorithm, issuer and audience, custom
 // claims for sid and roles, CheckJWT.
-func auth0Row(tb testing.TB, k *keys) http.Handler {
+func auth0Row(tb testing.TB, k *keys, _ store.Store) http.Handler {
 	v, err := validator.New(func(context.Context) (any, error) { return k.pub, nil },
 		validator.SignatureAlgorithm(k.alg), issuer, []string{audience},
 		validator.WithCustomClaims(func() validator.CustomClaims { return new(auth0Claims) }),
@@ -193,7 +205,7 @@ func auth0Row(tb testing.TB, k *keys) http.Handler {
 
 // jwtauthRow is go-chi/jwtauth v5 on chi, as its README configures it:
 // Verifier and Authenticator, with iss and aud required.
-func jwtauthRow(_ testing.TB, k *keys) http.Handler {
+func jwtauthRow(_ testing.TB, k *keys, _ store.Store) http.Handler {
 	ja := jwtauth.New(string(k.alg), nil, k.pub, jwxjwt.WithIssuer(issuer), jwxjwt.WithAudience(audience),
 		jwxjwt.WithAcceptableSkew(leeway))
 	r := gochi.NewRouter()
@@ -213,7 +225,7 @@ var errAlg = errors.New("unexpected signing method")
 // and RS* only, so the key comes from KeyFunc (which pins the method) for
 // every algorithm; the Authorizator requires iss and aud, which gin-jwt
 // does not check by itself.
-func ginJWTRow(tb testing.TB, k *keys) http.Handler {
+func ginJWTRow(tb testing.TB, k *keys, _ store.Store) http.Handler {
 	alg := string(k.alg)
 	mw, err := ginjwt.New(&ginjwt.GinJWTMiddleware{
 		Realm: "bench",
