@@ -12,7 +12,8 @@
 # ROUNDS (default 6), BENCHTIME (default 1s), BENCH (a -bench pattern,
 # default .), OUT (a directory for bench.test and raw.txt; default a new
 # temporary one). Redis and PostgreSQL rows skip without a server at
-# 127.0.0.1:6379 / 127.0.0.1:5432 (REDIS_URL, DATABASE_URL).
+# 127.0.0.1:6379 / 127.0.0.1:5432 (REDIS_URL, DATABASE_URL). The exit status
+# is 1 when a round had a failing benchmark (the table is printed anyway).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -33,11 +34,20 @@ else
   echo "bench: benchstat does not build (see $out/benchstat-build.log); medians by awk" >&2
 fi
 
+failed=0
 for i in $(seq 1 "$rounds"); do
   echo "bench: round $i of $rounds" >&2
-  "$out/bench.test" -test.run '^$' -test.bench "$pattern" -test.benchtime "$benchtime" -test.count 1 >>"$raw"
+  # A failing row (a 503 from a store that timed out, say) loses its sample
+  # of this round only; the other rows and rounds go on, and it is reported.
+  if ! "$out/bench.test" -test.run '^$' -test.bench "$pattern" -test.benchtime "$benchtime" -test.count 1 >>"$raw"; then
+    failed=$((failed + 1))
+  fi
 done
 echo "bench: raw results in $raw" >&2
+if [ "$failed" -gt 0 ]; then
+  echo "bench: $failed of $rounds rounds had a failing benchmark; their rows have fewer samples:" >&2
+  grep -A1 -- '--- FAIL: .*/' "$raw" >&2 || true
+fi
 
 { grep -E '^(goos|goarch|cpu):' "$raw" || true; } | sort -u
 echo "nproc: $(nproc), rounds: $rounds, benchtime: $benchtime"
@@ -78,3 +88,4 @@ awk '/^Benchmark[^ ]*\/alg=[^\/]+\/row=/ {
       printf "\n"
     }
   }' rounds="$rounds" "$raw"
+[ "$failed" -eq 0 ]
