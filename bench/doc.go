@@ -11,7 +11,9 @@
 // final handler reads the caller's identity through the library's own
 // accessor; a row whose handler does not see the expected subject fails.
 // TestRowsAgree checks that every row lets the valid token through and
-// refuses a tampered one, one for another audience and an expired one.
+// refuses a tampered one, one for another audience, one from another
+// issuer and an expired one, and that every row credited with a
+// revocation check refuses a token revoked after its first use.
 //
 // # Usage
 //
