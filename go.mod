@@ -11,6 +11,7 @@ require (
 	github.com/stretchr/testify v1.11.1
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.55.0
+	golang.org/x/term v0.45.0
 	golang.org/x/text v0.41.0
 )
 

@@ -72,7 +72,7 @@ func TestRunEntry(t *testing.T) {
 // on stdout and exits 0.
 func TestHelpEverywhere(t *testing.T) {
 	for _, cmd := range [][]string{
-		{"keygen"},
+		{"keygen"}, {"hash"},
 	} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
 			r := gk(t, invocation{args: append(cmd, "-h")})
@@ -176,4 +176,61 @@ func TestKeygen(t *testing.T) {
 
 func mapLookup(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestHash(t *testing.T) {
+	const pw = "correct horse battery"
+	argon := gk(t, invocation{args: args("hash"), stdin: pw + "\n"})
+	require.Equal(t, exitOK, argon.code, argon.stderr)
+	argonHash := strings.TrimSpace(argon.stdout)
+	assert.True(t, strings.HasPrefix(argonHash, "$argon2id$v=19$m=19456,t=2,p=1$"), argonHash)
+	assert.NotContains(t, argon.stdout+argon.stderr, pw, "the password is never echoed")
+
+	bc := gk(t, invocation{args: args("hash", "-json"), stdin: pw + "\r\n", env: map[string]string{"PASSWORD_HASH": "bcrypt"}})
+	require.Equal(t, exitOK, bc.code, bc.stderr)
+	var res hashResult
+	require.NoError(t, json.Unmarshal([]byte(bc.stdout), &res))
+	assert.True(t, strings.HasPrefix(res.Hash, "$2a$12$"), res.Hash)
+	assert.Equal(t, "bcrypt", res.Hasher)
+
+	// The hash is the server's: the hasher config selects verifies it.
+	h, err := config.NewHasher(config.HashArgon2id)
+	require.NoError(t, err)
+	ok, _, err := h.Verify(pw, argonHash)
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	for _, tc := range []struct {
+		name, stdin, stdout, stderr string
+		args                        []string
+		env                         map[string]string
+		code                        int
+	}{
+		{name: "verify match", args: args("hash", "-verify", argonHash), stdin: pw, stdout: "match\n", code: exitOK},
+		{name: "verify line end ignored", args: args("hash", "-verify", argonHash), stdin: pw + "\n", stdout: "match\n", code: exitOK},
+		{name: "verify mismatch", args: args("hash", "-verify", argonHash), stdin: pw + "!", stdout: "no match\n", code: exitFailure},
+		{name: "verify a bcrypt hash under argon2id: match, rehash", args: args("hash", "-verify", res.Hash), stdin: pw,
+			stdout: "match\nthe hash is not what PASSWORD_HASH=argon2id makes today: the server replaces it at the next login\n", code: exitOK},
+		{name: "verify only the first line counts", args: args("hash", "-verify", argonHash), stdin: pw + "\nsecond line", stdout: "match\n", code: exitOK},
+		{name: "verify unreadable hash", args: args("hash", "-verify", "$argon2id$nonsense"), stdin: pw, stderr: "gatekeep: hash -verify: auth: unrecognised password hash", code: exitFailure},
+		{name: "too short", args: args("hash"), stdin: "pw1234\n", stderr: "gatekeep: hash: auth: password too short: at least 8 bytes\n", code: exitFailure},
+		{name: "too long", args: args("hash"), stdin: strings.Repeat("a", 1025) + "\n", stderr: "password too long", code: exitFailure},
+		{name: "bcrypt refuses over 72 bytes rather than truncate", args: args("hash"), stdin: strings.Repeat("a", 73), env: map[string]string{"PASSWORD_HASH": "bcrypt"}, stderr: "password too long", code: exitFailure},
+		{name: "no password", args: args("hash"), stdin: "", stderr: "gatekeep: no password", code: exitFailure},
+		// A password is never taken from an argument (shell history, ps).
+		{name: "password as argument refused", args: args("hash", pw), stderr: "unexpected argument", code: exitUsage},
+		{name: "bad PASSWORD_HASH is the server's error", args: args("hash"), stdin: pw, env: map[string]string{"PASSWORD_HASH": "md5"}, stderr: "gatekeep: config: PASSWORD_HASH", code: exitFailure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := gk(t, invocation{args: tc.args, stdin: tc.stdin, env: tc.env})
+			assert.Equal(t, tc.code, r.code, r.stderr)
+			if tc.stdout != "" || tc.code != exitOK {
+				assert.Equal(t, tc.stdout, r.stdout)
+			}
+			assert.Contains(t, r.stderr, tc.stderr)
+			if tc.stdin != "" && tc.code != exitUsage {
+				assert.NotContains(t, r.stdout+r.stderr, strings.TrimSpace(tc.stdin))
+			}
+		})
+	}
 }
