@@ -72,7 +72,7 @@ func TestRunEntry(t *testing.T) {
 // on stdout and exits 0.
 func TestHelpEverywhere(t *testing.T) {
 	for _, cmd := range [][]string{
-		{"keygen"}, {"hash"},
+		{"keygen"}, {"hash"}, {"token"}, {"token", "inspect"}, {"token", "sign"},
 	} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
 			r := gk(t, invocation{args: append(cmd, "-h")})
