@@ -73,6 +73,8 @@ func TestRunEntry(t *testing.T) {
 func TestHelpEverywhere(t *testing.T) {
 	for _, cmd := range [][]string{
 		{"keygen"}, {"hash"}, {"token"}, {"token", "inspect"}, {"token", "sign"},
+		{"users"}, {"users", "list"}, {"users", "create"}, {"users", "set-roles"},
+		{"users", "delete"}, {"users", "revoke-sessions"}, {"sessions"}, {"sessions", "list"},
 	} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
 			r := gk(t, invocation{args: append(cmd, "-h")})
