@@ -75,6 +75,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{"keygen"}, {"hash"}, {"token"}, {"token", "inspect"}, {"token", "sign"},
 		{"users"}, {"users", "list"}, {"users", "create"}, {"users", "set-roles"},
 		{"users", "delete"}, {"users", "revoke-sessions"}, {"sessions"}, {"sessions", "list"},
+		{"config"}, {"config", "check"},
 	} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
 			r := gk(t, invocation{args: append(cmd, "-h")})
