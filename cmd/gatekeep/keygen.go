@@ -45,6 +45,7 @@ func (c *cli) keygen(args []string) error {
 		`Generates key material and prints the .env lines that use it.
 
   HS256, HS384, HS512: a random secret of 64 bytes, printed as JWT_SECRET=...
+      (with JWT_ALG=... for HS384 and HS512; HS256 is the default)
   RS*, PS*, ES*, EdDSA: a private key written to DIR/<kid>.pem (mode 0600) and
       its public key to DIR/<kid>.pub.pem; prints JWT_ALG and JWT_PRIVATE_KEY_FILE.
       The kid is the RFC 7638 thumbprint, the one the server derives.
@@ -81,7 +82,10 @@ Nothing is written over an existing file. Keep the output out of version control
 			return usagef("keygen: -out and -bits are for key pairs; an HMAC secret is printed")
 		}
 		res.Alg = *alg
-		res.Env = map[string]string{"JWT_ALG": *alg, "JWT_SECRET": randomB64(base64.RawURLEncoding, hmacSecretBytes)}
+		res.Env = map[string]string{"JWT_SECRET": randomB64(base64.RawURLEncoding, hmacSecretBytes)}
+		if a != token.HS256 { // HS256 is JWT_ALG's default: one line to append to .env
+			res.Env["JWT_ALG"] = *alg
+		}
 	default:
 		if set["bits"] && !isRSA(a) {
 			return usagef("keygen: -bits is for RS* and PS* only")

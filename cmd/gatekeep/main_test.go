@@ -91,10 +91,9 @@ func TestKeygen(t *testing.T) {
 		r := gk(t, invocation{args: args("keygen")})
 		require.Equal(t, exitOK, r.code, r.stderr)
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		require.Len(t, lines, 2)
-		assert.Equal(t, "JWT_ALG=HS256", lines[0])
-		secret, ok := strings.CutPrefix(lines[1], "JWT_SECRET=")
-		require.True(t, ok, lines[1])
+		require.Len(t, lines, 1, "one line to append to .env")
+		secret, ok := strings.CutPrefix(lines[0], "JWT_SECRET=")
+		require.True(t, ok, lines[0])
 		raw, err := base64.RawURLEncoding.DecodeString(secret)
 		require.NoError(t, err)
 		assert.Len(t, raw, 64)
@@ -106,6 +105,15 @@ func TestKeygen(t *testing.T) {
 		// Two runs never give the same secret.
 		again := gk(t, invocation{args: args("keygen")})
 		assert.NotEqual(t, r.stdout, again.stdout)
+	})
+	t.Run("hmac secret for HS512 names JWT_ALG", func(t *testing.T) {
+		r := gk(t, invocation{args: args("keygen", "-alg", "HS512", "-json")})
+		require.Equal(t, exitOK, r.code, r.stderr)
+		var res keygenResult
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
+		assert.Equal(t, "HS512", res.Env["JWT_ALG"])
+		_, err := config.FromLookup(mapLookup(res.Env))
+		assert.NoError(t, err)
 	})
 	t.Run("kek", func(t *testing.T) {
 		r := gk(t, invocation{args: args("keygen", "-kek", "-json")})
