@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"strconv"
@@ -163,10 +161,8 @@ func (c *cli) sources(list []setting) {
 	}
 	var file map[string]string
 	if f, err := os.Open(dotEnv); err == nil {
-		file, _ = config.ParseDotEnv(f) // already read without error by loadConfig
+		file, _ = config.ParseDotEnv(f) // loadConfig read it without error
 		f.Close()
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		file = nil
 	}
 	from := func(name string) string {
 		if c.env(name) != "" {

@@ -285,7 +285,7 @@ func (c *cli) keySource(cfg config.Config, keyFile, alg, jwks string) (token.Key
 		return ks, fmt.Sprintf("-key %s (%s, kid %s)", keyFile, k.Algorithm(), k.KID()), nil
 	case strings.HasPrefix(jwks, "https://") || strings.HasPrefix(jwks, "http://"):
 		// https, or http to loopback only: NewRemoteKeySource refuses the rest.
-		src, err := token.NewRemoteKeySource(jwks, token.WithRefreshInterval(time.Second))
+		src, err := token.NewRemoteKeySource(jwks)
 		if err != nil {
 			return nil, "", fmt.Errorf("token inspect: -jwks: %w", err)
 		}

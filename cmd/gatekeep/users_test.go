@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
+	"github.com/gatekeep/gatekeep/internal/pgtest"
 	"github.com/gatekeep/gatekeep/internal/redistest"
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/redis"
@@ -38,7 +39,8 @@ func redisBackend(t *testing.T) backend {
 	prefix := fmt.Sprintf("gk-cli-test-%d", time.Now().UnixNano())
 	t.Cleanup(func() {
 		ctx := context.Background()
-		iter := rc.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		// store/redis puts the prefix in a hash tag: {prefix:u}, {prefix:r}...
+		iter := rc.Scan(ctx, 0, "{"+prefix+":*", 1000).Iterator()
 		for iter.Next(ctx) {
 			rc.Del(ctx, iter.Val())
 		}
@@ -47,6 +49,13 @@ func redisBackend(t *testing.T) backend {
 		env:  map[string]string{"AUTH_STORE": "redis", "REDIS_URL": redistest.URL(), "JWT_SECRET": testSecret},
 		opts: []config.BuildOption{config.WithRedisOptions(redis.WithPrefix(prefix))},
 	}
+}
+
+func postgresBackend(t *testing.T) backend {
+	pool := pgtest.Pool(t) // skips (or fails under CI) without a PostgreSQL
+	return backend{env: map[string]string{
+		"AUTH_STORE": "postgres", "DATABASE_URL": pgtest.URL(), "POSTGRES_SCHEMA": pgtest.Schema(t, pool), "JWT_SECRET": testSecret,
+	}}
 }
 
 func (b backend) run(t *testing.T, stdin string, a ...string) result {
@@ -81,8 +90,9 @@ func login(t *testing.T, st *config.Stack, username, password string) string {
 	return resp.AccessToken
 }
 
-func TestUsersBolt(t *testing.T)  { testUsers(t, boltBackend(t)) }
-func TestUsersRedis(t *testing.T) { testUsers(t, redisBackend(t)) }
+func TestUsersBolt(t *testing.T)     { testUsers(t, boltBackend(t)) }
+func TestUsersRedis(t *testing.T)    { testUsers(t, redisBackend(t)) }
+func TestUsersPostgres(t *testing.T) { testUsers(t, postgresBackend(t)) }
 
 func testUsers(t *testing.T, b backend) {
 	const pw = "correct horse battery"
