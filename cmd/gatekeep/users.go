@@ -271,30 +271,21 @@ so no token with the old roles is accepted again.`)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
-		return usagef("users set-roles: want USER and ROLES, got %d argument(s)", fs.NArg())
-	}
 	roles := splitRoles(fs.Arg(1))
 	if err := checkRoles(roles); err != nil {
 		return usagef("users set-roles: %v", err)
 	}
-	st, err := c.openStack()
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	u, err := findUser(c, st.Store, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if u, err = st.Auth.SetRoles(c.ctx, u.ID, roles); err != nil {
-		return fmt.Errorf("users set-roles: %w", err)
-	}
-	if *asJSON {
-		return c.writeJSON(showUser(u))
-	}
-	fmt.Fprintf(c.stdout, "user %s (%s) now has roles %s; their sessions ended\n", u.ID, u.Username, orDash(strings.Join(u.Roles, ",")))
-	return nil
+	return c.withUser(fs, 2, func(st *config.Stack, u *store.User) error {
+		u, err := st.Auth.SetRoles(c.ctx, u.ID, roles)
+		if err != nil {
+			return fmt.Errorf("users set-roles: %w", err)
+		}
+		if *asJSON {
+			return c.writeJSON(showUser(u))
+		}
+		fmt.Fprintf(c.stdout, "user %s (%s) now has roles %s; their sessions ended\n", u.ID, u.Username, orDash(strings.Join(u.Roles, ",")))
+		return nil
+	})
 }
 
 func (c *cli) usersDelete(args []string) error {
