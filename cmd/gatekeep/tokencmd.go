@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
 	"github.com/gatekeep/gatekeep/store"
@@ -169,6 +171,9 @@ configured one (JWT_SECRET or JWT_PRIVATE_KEY_FILE, from the environment or
 func (c *cli) readToken(arg string) (string, error) {
 	if arg != "" && arg != "-" {
 		return strings.TrimSpace(arg), nil
+	}
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintln(c.stderr, "Paste the token, then Enter (it stays on this machine):")
 	}
 	br := bufio.NewReader(io.LimitReader(c.stdin, maxTokenInput))
 	line, err := br.ReadString('\n')

@@ -169,6 +169,12 @@ func orDash(s string) string {
 	return s
 }
 
+// The limits POST /auth/register applies.
+const (
+	maxUsernameLen = 128 // bytes, canonical form
+	maxEmailLen    = 254 // RFC 5321 path limit
+)
+
 func (c *cli) usersCreate(args []string) error {
 	fs := c.flags("users create", "users create -username NAME [-email E] [-roles a,b] [-json]",
 		`Creates a user with a password read like "gatekeep hash" reads it (a prompt
@@ -188,12 +194,12 @@ hashed with the hasher PASSWORD_HASH selects.`)
 	switch {
 	case *username == "":
 		return usagef("users create: -username is required")
-	case err != nil:
-		return usagef("users create: -username: not a username PRECIS UsernameCaseMapped allows (RFC 8265)")
+	case err != nil || len(name) > maxUsernameLen:
+		return usagef("users create: -username: not a username PRECIS UsernameCaseMapped allows (RFC 8265), of at most %d bytes", maxUsernameLen)
 	}
 	if *email != "" {
-		if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != *email {
-			return usagef("users create: -email: not a plain email address")
+		if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != *email || len(*email) > maxEmailLen {
+			return usagef("users create: -email: not a plain email address of at most %d bytes", maxEmailLen)
 		}
 	}
 	roleList := splitRoles(*roles)

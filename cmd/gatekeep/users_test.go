@@ -121,6 +121,7 @@ func testUsers(t *testing.T, b backend) {
 		{name: "no password", args: args("users", "create", "-username", "carol"), code: exitFailure, stderr: "no password"},
 		{name: "no username", stdin: pw, args: args("users", "create"), code: exitUsage, stderr: "-username is required"},
 		{name: "bad email", stdin: pw, args: args("users", "create", "-username", "carol", "-email", "Carol <c@x.io>"), code: exitUsage},
+		{name: "username too long", stdin: pw, args: args("users", "create", "-username", strings.Repeat("a", 129)), code: exitUsage, stderr: "at most 128 bytes"},
 		{name: "role twice", stdin: pw, args: args("users", "create", "-username", "carol", "-roles", "a,a"), code: exitUsage, stderr: "twice"},
 		{name: "set-roles unknown user", args: args("users", "set-roles", "nobody", "admin"), code: exitFailure, stderr: `no user has the id or username "nobody"`},
 		{name: "set-roles needs two arguments", args: args("users", "set-roles", "alice"), code: exitUsage},
