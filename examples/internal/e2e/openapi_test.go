@@ -49,7 +49,8 @@ import (
 //
 // Finally every golden transcript must belong to a row, the document's
 // paths must be exactly the library's routes (auth.Routes) and the JWK Set,
-// and every documented operation must have been exercised.
+// docs/http-api.md must name every operation and error code, and every
+// documented operation must have been exercised.
 func TestOpenAPI(t *testing.T) {
 	doc := loadOpenAPI(t)
 	chk := newAPIChecker(t, doc)
@@ -96,6 +97,26 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("docs/openapi.yaml describes the paths\n  %v\nthe API serves\n  %v", got, want)
 		}
 	})
+	t.Run("prose_describes_the_same_api", func(t *testing.T) {
+		// docs/http-api.md names every documented operation in its
+		// endpoint table and every error code in its error table.
+		prose, err := os.ReadFile(filepath.Join(docsDir(), "http-api.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, item := range doc.Paths.Map() {
+			for m := range item.Operations() {
+				if !bytes.Contains(prose, []byte("| `"+m+" "+p)) {
+					t.Errorf("docs/http-api.md's endpoint table has no row for %s %s", m, p)
+				}
+			}
+		}
+		for _, code := range doc.Components.Schemas["Error"].Value.Properties["error"].Value.Enum {
+			if !bytes.Contains(prose, []byte(fmt.Sprintf("| `%s` | ", code))) {
+				t.Errorf("docs/http-api.md's error table has no row for %s", code)
+			}
+		}
+	})
 	t.Run("every_operation_exercised", func(t *testing.T) {
 		for p, item := range doc.Paths.Map() {
 			for m := range item.Operations() {
@@ -110,8 +131,7 @@ func TestOpenAPI(t *testing.T) {
 // loadOpenAPI loads and validates docs/openapi.yaml.
 func loadOpenAPI(t *testing.T) *openapi3.T {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "..", "docs", "openapi.yaml")
+	path := filepath.Join(docsDir(), "openapi.yaml")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +148,12 @@ func loadOpenAPI(t *testing.T) *openapi3.T {
 		t.Fatalf("%s is not a valid OpenAPI document: %v", path, err)
 	}
 	return doc
+}
+
+// docsDir is the repository's docs folder.
+func docsDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "docs")
 }
 
 // exampleHandler is examples/nethttp's newHandler (a main package cannot
