@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,8 +42,9 @@ import (
 //     the document gives the path (and HEAD beside GET, which the server
 //     adds);
 //   - the request is valid (parameters, security, body) whenever the
-//     server accepted it (2xx): the document does not allow what the
-//     server refuses;
+//     server accepted it (2xx), and invalid whenever the server refused
+//     its body's shape (400 for a media type, a member, a type or
+//     trailing data): the document allows what the server allows;
 //   - the status is declared for the operation, with its required headers
 //     (WWW-Authenticate on 401 and 403, Retry-After on 429,
 //     Cache-Control, ...) and a body valid against its schema.
@@ -68,7 +70,8 @@ func TestOpenAPI(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	t.Logf("%d exchanges of %d rows checked against docs/openapi.yaml, %d accepted requests validated", chk.checked, len(rows), chk.accepted)
+	t.Logf("%d exchanges of %d rows checked against docs/openapi.yaml: %d accepted requests valid, %d refused for their shape invalid",
+		chk.checked, len(rows), chk.accepted, chk.refused)
 
 	t.Run("every_golden_has_a_row", func(t *testing.T) {
 		files, err := filepath.Glob(filepath.Join(testdataDir(), "*.golden"))
@@ -179,6 +182,20 @@ type apiChecker struct {
 	routes   []string
 	checked  int // exchanges checked
 	accepted int // requests (2xx) validated
+	refused  int // requests refused for their shape, refused by the document too
+}
+
+// shapeErrors are the descriptions of the 400s auth gives for a body's
+// shape rather than its values: what a JSON Schema can say.
+var shapeErrors = []string{
+	"the body must be application/json",
+	"the body is not a JSON object of the expected fields and types",
+	"the body holds more than one JSON value",
+}
+
+func refusedForShape(body []byte) bool {
+	var e auth.ErrorBody
+	return json.Unmarshal(body, &e) == nil && slices.Contains(shapeErrors, e.Description)
 }
 
 func newAPIChecker(t *testing.T, doc *openapi3.T) *apiChecker {
@@ -291,6 +308,17 @@ func (c *apiChecker) check(r *http.Request, body []byte, rec *recorder) error {
 	c.mu.Unlock()
 
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: c.opts}
+	if rec.status == http.StatusBadRequest && refusedForShape(rec.body.Bytes()) {
+		// Refused by the server for the body's shape (type, members,
+		// media type): the document must refuse it too.
+		c.mu.Lock()
+		c.refused++
+		c.mu.Unlock()
+		if openapi3filter.ValidateRequest(ctx, in) == nil {
+			return fmt.Errorf("the server refused the body's shape, yet the document accepts this request")
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	if rec.status >= 200 && rec.status < 300 {
 		// Accepted by the server: the document must accept it too.
 		c.mu.Lock()
