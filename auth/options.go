@@ -201,7 +201,7 @@ func WithRefreshReuseGrace(d time.Duration) Option { return func(c *config) { c.
 
 // WithoutTokenCache turns off the verified-token cache the Authenticator
 // puts in front of a *token.JWTVerifier that has none. Default: on, with
-// token.DefaultCacheCapacity entries (about 38 MiB when full): a token seen
+// token.DefaultCacheCapacity entries (about 40 MiB when full): a token seen
 // before skips its signature and JSON work, while its type, expiry, key and the
 // store's revocation check still run on every request. Turn it off when
 // memory is tight or to measure the uncached path; or pass a verifier

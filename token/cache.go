@@ -12,7 +12,7 @@ import (
 // DefaultCacheCapacity is the number of verified tokens a [Cache] keeps when
 // [NewCache] is given 0. An entry costs about 1.2 KiB with a typical access
 // token (the token string, its claims and bookkeeping), so a full default
-// cache holds about 38 MiB (TestCacheDefaultFullMemory measures it).
+// cache holds about 40 MiB (TestCacheDefaultFullMemory measures it).
 const DefaultCacheCapacity = 32 << 10
 
 // Cache remembers tokens that passed full verification, so that a later
