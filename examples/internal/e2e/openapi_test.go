@@ -285,6 +285,18 @@ func (c *apiChecker) check(r *http.Request, body []byte, rec *recorder) error {
 	c.mu.Lock()
 	c.checked++
 	c.mu.Unlock()
+	if req.Method == http.MethodHead {
+		// Served wherever GET is, without a body: the GET operation must
+		// declare the status.
+		get := req.Clone(ctx)
+		get.Method = http.MethodGet
+		if route, _, err := c.router.FindRoute(get); err == nil {
+			if route.Operation.Responses.Status(rec.status) == nil {
+				return fmt.Errorf("status not declared for GET %s", route.Path)
+			}
+			return nil
+		}
+	}
 	route, params, err := c.router.FindRoute(req)
 	switch {
 	case errors.Is(err, routers.ErrPathNotFound):
