@@ -81,7 +81,7 @@ func login(t *testing.T, st *config.Stack, username, password string) string {
 	req := httptest.NewRequest(http.MethodPost, "/auth/login", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
-	st.Auth.Login().ServeHTTP(rec, req)
+	st.Auth.LoginHandler().ServeHTTP(rec, req)
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	var resp struct {
 		AccessToken string `json:"access_token"`
