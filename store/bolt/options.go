@@ -14,6 +14,9 @@ type config struct {
 	openTimeout   time.Duration
 	checkLimit    int64
 	logger        *slog.Logger
+	// diskRevocations makes IsRevoked read the file instead of the
+	// in-memory index: the path before the index, kept for benchmarks.
+	diskRevocations bool
 }
 
 // DefaultOpenCheckLimit is the largest file [Open] checks whole by default.
