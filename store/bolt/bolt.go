@@ -87,7 +87,8 @@ func New(db *bbolt.DB, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newStore(db, false, cfg)
+	s, _, err := newStore(db, false, cfg)
+	return s, err
 }
 
 // Open opens (or creates, mode 0600) the bbolt file at path and returns a
@@ -121,10 +122,15 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = guard(db.Close)
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s, err := newStore(db, true, cfg)
+	s, stuck, err := newStore(db, true, cfg)
 	if err != nil {
-		_ = guard(db.Close)
-		return nil, err
+		// After a panic in a write transaction bbolt may hold its write
+		// lock for good, and db.Close would wait for it: leave the file to
+		// the process exit then.
+		if !stuck {
+			_ = guard(db.Close)
+		}
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -171,43 +177,51 @@ func configure(opts []Option) (config, error) {
 	return cfg, nil
 }
 
-func newStore(db *bbolt.DB, owned bool, cfg config) (*Store, error) {
+// newStore makes the buckets, loads the index and starts the janitor.
+// stuck reports that a panic inside bbolt's write transaction may have left
+// its locks held (the caller must not close db then).
+func newStore(db *bbolt.DB, owned bool, cfg config) (s *Store, stuck bool, err error) {
 	live.Lock()
 	defer live.Unlock()
 	if live.dbs[db] {
-		return nil, fmt.Errorf("%w: another Store is open on this *bbolt.DB (close it first)", ErrInvalidOption)
+		return nil, false, fmt.Errorf("%w: another Store is open on this *bbolt.DB (close it first)", ErrInvalidOption)
 	}
-	err := guard(func() error {
+	// A panic in our function is recovered inside the transaction, so
+	// bbolt rolls back as for an error; one that escapes came from bbolt's
+	// commit or rollback, which may leave its locks held.
+	stuck, err = recoverFault(func() error {
 		return db.Update(func(tx *bbolt.Tx) error {
-			for _, name := range allBuckets {
-				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-					return err
+			return guard(func() error {
+				for _, name := range allBuckets {
+					if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 	})
 	if errors.Is(err, ErrCorrupt) {
-		return nil, fmt.Errorf("bolt: create buckets: %w", err)
+		return nil, stuck, fmt.Errorf("bolt: create buckets: %w", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bolt: create buckets: %w: %w", store.ErrUnavailable, err)
+		return nil, false, fmt.Errorf("bolt: create buckets: %w: %w", store.ErrUnavailable, err)
 	}
 	idx := newIndex()
 	err = guard(func() error {
 		return db.View(func(tx *bbolt.Tx) error { return idx.load(tx, unixNano(cfg.now())) })
 	})
 	if errors.Is(err, ErrCorrupt) {
-		return nil, fmt.Errorf("bolt: read revocations: %w", err)
+		return nil, false, fmt.Errorf("bolt: read revocations: %w", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bolt: read revocations: %w: %w", store.ErrUnavailable, err)
+		return nil, false, fmt.Errorf("bolt: read revocations: %w: %w", store.ErrUnavailable, err)
 	}
-	s := &Store{db: db, owned: owned, now: cfg.now, log: cfg.logger, idx: idx, disk: cfg.diskRevocations,
+	s = &Store{db: db, owned: owned, now: cfg.now, log: cfg.logger, idx: idx, disk: cfg.diskRevocations,
 		wlock: make(chan struct{}, 1), broken: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	live.dbs[db] = true
 	go s.janitor(cfg.sweepInterval)
-	return s, nil
+	return s, false, nil
 }
 
 // Close stops the janitor and, when the store was made by [Open], closes

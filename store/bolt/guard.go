@@ -22,12 +22,12 @@ import (
 // error matching ErrCorrupt and store.ErrUnavailable. bbolt rolls back a
 // transaction whose function panics, so nothing is half-written.
 func guard(fn func() error) error {
-	err, _ := recoverFault(fn)
+	_, err := recoverFault(fn)
 	return err
 }
 
 // recoverFault is guard that also tells whether fn panicked.
-func recoverFault(fn func() error) (err error, panicked bool) {
+func recoverFault(fn func() error) (panicked bool, err error) {
 	prev := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(prev)
@@ -35,7 +35,7 @@ func recoverFault(fn func() error) (err error, panicked bool) {
 			err, panicked = corrupt(p), true
 		}
 	}()
-	return fn(), false
+	return false, fn()
 }
 
 // guard runs fn as the package's guard does, and marks the store failed on
@@ -43,7 +43,7 @@ func recoverFault(fn func() error) (err error, panicked bool) {
 // its write lock or mmap lock held, so no later call may enter bbolt (it
 // could wait for ever), and Close leaves the file alone.
 func (s *Store) guard(fn func() error) error {
-	err, panicked := recoverFault(fn)
+	panicked, err := recoverFault(fn)
 	if panicked && !s.failed.Swap(true) {
 		close(s.broken)
 		s.log.Error("bolt: the file is damaged; every later call fails until the process restarts with a repaired file", "err", err)

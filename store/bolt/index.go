@@ -148,7 +148,10 @@ func (x *index) isRevoked(c store.Check, now int64) (bool, error) {
 		sh := x.shard(id)
 		sh.mu.RLock()
 		until, ok := sh.revoked[id]
-		n, bad := sh.badRevoked[id]
+		n, bad := 0, false
+		if len(sh.badRevoked) > 0 {
+			n, bad = sh.badRevoked[id]
+		}
 		sh.mu.RUnlock()
 		if bad {
 			return true, fmt.Errorf("%w (revocation, %d bytes): %w", ErrCorrupt, n, store.ErrUnavailable)
@@ -161,7 +164,10 @@ func (x *index) isRevoked(c store.Check, now int64) (bool, error) {
 		sh := x.shard(c.UserID)
 		sh.mu.RLock()
 		m, ok := sh.marks[c.UserID]
-		n, bad := sh.badMarks[c.UserID]
+		n, bad := 0, false
+		if len(sh.badMarks) > 0 {
+			n, bad = sh.badMarks[c.UserID]
+		}
 		sh.mu.RUnlock()
 		if bad {
 			return true, fmt.Errorf("%w (valid-after mark, %d bytes): %w", ErrCorrupt, n, store.ErrUnavailable)
