@@ -182,10 +182,19 @@ func configure(opts []Option) (config, error) {
 // its locks held (the caller must not close db then).
 func newStore(db *bbolt.DB, owned bool, cfg config) (s *Store, stuck bool, err error) {
 	live.Lock()
-	defer live.Unlock()
-	if live.dbs[db] {
+	taken := live.dbs[db]
+	live.dbs[db] = true
+	live.Unlock()
+	if taken {
 		return nil, false, fmt.Errorf("%w: another Store is open on this *bbolt.DB (close it first)", ErrInvalidOption)
 	}
+	defer func() {
+		if err != nil {
+			live.Lock()
+			delete(live.dbs, db)
+			live.Unlock()
+		}
+	}()
 	// A panic in our function is recovered inside the transaction, so
 	// bbolt rolls back as for an error; one that escapes came from bbolt's
 	// commit or rollback, which may leave its locks held.
@@ -219,7 +228,6 @@ func newStore(db *bbolt.DB, owned bool, cfg config) (s *Store, stuck bool, err e
 	}
 	s = &Store{db: db, owned: owned, now: cfg.now, log: cfg.logger, idx: idx, disk: cfg.diskRevocations,
 		wlock: make(chan struct{}, 1), broken: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
-	live.dbs[db] = true
 	go s.janitor(cfg.sweepInterval)
 	return s, false, nil
 }
