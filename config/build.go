@@ -96,6 +96,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		bc.logger = slog.Default()
 	}
 	log := bc.logger
+	cfg.logNotes(ctx, log)
 
 	key, err := buildKey(cfg, log)
 	if err != nil {

@@ -95,7 +95,9 @@ type Config struct {
 	Addr string
 
 	// JWTSecret is the HMAC key, used as its raw bytes, at least 32 bytes
-	// (48 for HS384, 64 for HS512) (JWT_SECRET). Default unset: a random
+	// (48 for HS384, 64 for HS512) (JWT_SECRET; JWT_SECRET_KEY, the name
+	// some express guides use, is read when JWT_SECRET is unset, with a
+	// note at start). Default unset: a random
 	// key per start, with a warning; tokens then die with the process and
 	// no other instance accepts them. Set only with an HS* JWTAlg.
 	JWTSecret Secret
@@ -109,7 +111,9 @@ type Config struct {
 	JWTPrivateKeyFile string
 
 	// AccessTTL is the access-token lifetime (ACCESS_TTL as a Go duration,
-	// or JWT_EXPIRY in seconds; ACCESS_TTL wins when both are set).
+	// or JWT_EXPIRY as jsonwebtoken's expiresIn takes it: seconds such as
+	// 900, or a span such as "15m", "1h" or "2 days", in whole seconds;
+	// ACCESS_TTL wins when both are set).
 	// Default 15m, at most 24h.
 	AccessTTL time.Duration
 	// RefreshTTL is the refresh-token lifetime and a session's idle
@@ -205,6 +209,9 @@ type Config struct {
 	// CookieInsecure drops the Secure attribute of the cookies, for plain
 	// http during local development only (COOKIE_INSECURE). Default false.
 	CookieInsecure bool
+
+	// notes are what reading the variables had to say; Build logs them.
+	notes []note
 }
 
 // Default returns the configuration of an empty environment.

@@ -19,8 +19,11 @@
 // (which may hold a password) are never part of an error or a log line; they are of type
 // [Secret], which prints as "[REDACTED]".
 //
-// JWT_EXPIRY is seconds, as in Node's jsonwebtoken .env files; ACCESS_TTL
-// (a Go duration) wins when both are set. An unset JWT_SECRET (or, for
+// JWT_EXPIRY is what Node's jsonwebtoken takes as expiresIn: seconds
+// (900), or a span in the grammar of the npm package ms ("90s", "15m",
+// "1h", "1d", "2 days"); ACCESS_TTL (a Go duration) wins when both are
+// set. JWT_SECRET_KEY, the name some express guides use, is read as
+// JWT_SECRET when that is unset. An unset JWT_SECRET (or, for
 // RS256, PS256, ES256 and EdDSA, JWT_PRIVATE_KEY_FILE) means a key
 // generated per start, with a warning: fine for development, wrong for
 // anything that restarts or runs twice.

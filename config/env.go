@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io/fs"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strconv"
@@ -16,9 +17,9 @@ import (
 // relative to the working directory.
 const DotEnvFile = ".env"
 
-// secretVars are never quoted in errors; JWT_SECRET and ADMIN_PASSWORD are
+// secretVars are never quoted in errors; JWT_SECRET (and JWT_SECRET_KEY) and ADMIN_PASSWORD are
 // used as written (not trimmed), REDIS_URL and DATABASE_URL are trimmed like other URLs.
-var secretVars = map[string]bool{"JWT_SECRET": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true}
+var secretVars = map[string]bool{"JWT_SECRET": true, "JWT_SECRET_KEY": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true}
 
 // FromEnv returns the configuration of the process environment and of the
 // file .env in the working directory, if there is one (see [ParseDotEnv]).
@@ -70,11 +71,21 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := p.get("JWT_SECRET"); ok {
 		c.JWTSecret = Secret(v)
 	}
+	// JWT_SECRET_KEY is the name some express guides use.
+	if v, ok := p.get("JWT_SECRET_KEY"); ok {
+		if c.JWTSecret == "" {
+			c.JWTSecret = Secret(v)
+			p.secretFrom = "JWT_SECRET_KEY"
+			c.note(slog.LevelInfo, "config: JWT_SECRET_KEY is read as JWT_SECRET (which is unset); rename it to JWT_SECRET to silence this note")
+		} else {
+			c.note(slog.LevelWarn, "config: JWT_SECRET_KEY is ignored: JWT_SECRET is set and wins")
+		}
+	}
 	if v, ok := p.get("JWT_ALG"); ok {
 		c.JWTAlg = token.Algorithm(v)
 	}
 	p.str("JWT_PRIVATE_KEY_FILE", &c.JWTPrivateKeyFile)
-	p.seconds("JWT_EXPIRY", &c.AccessTTL)
+	p.expiry("JWT_EXPIRY", &c.AccessTTL)
 	p.duration("ACCESS_TTL", &c.AccessTTL) // after JWT_EXPIRY: it wins
 	p.duration("REFRESH_TTL", &c.RefreshTTL)
 	p.duration("SESSION_MAX_AGE", &c.SessionMaxAge)
@@ -113,6 +124,10 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, p.err
 	}
 	if err := c.validate(p.raw); err != nil {
+		var ve *VarError
+		if p.secretFrom != "" && errors.As(err, &ve) && ve.Var == "JWT_SECRET" {
+			ve.Var = p.secretFrom + " (read as JWT_SECRET)"
+		}
 		return Config{}, err
 	}
 	return c, nil
@@ -124,6 +139,9 @@ type parser struct {
 	lookup func(string) (string, bool)
 	raw    map[string]string
 	err    error
+	// secretFrom is the variable the JWT secret came from when it is not
+	// JWT_SECRET, for errors about it.
+	secretFrom string
 }
 
 func (p *parser) get(name string) (string, bool) {
@@ -165,19 +183,19 @@ func (p *parser) duration(name string, dst *time.Duration) {
 	*dst = d
 }
 
-// seconds reads JWT_EXPIRY: whole seconds, as jsonwebtoken's expiresIn
-// takes a number.
-func (p *parser) seconds(name string, dst *time.Duration) {
+// expiry reads JWT_EXPIRY: seconds, or a span as jsonwebtoken's expiresIn
+// takes it ([parseExpiry]).
+func (p *parser) expiry(name string, dst *time.Duration) {
 	v, ok := p.get(name)
 	if !ok {
 		return
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 || time.Duration(n)*time.Second > MaxAccessTTL {
-		p.fail(varErr(name, "a whole number of seconds from 1 to 86400 (or set ACCESS_TTL as a Go duration)", v))
+	d, ok := parseExpiry(v)
+	if !ok {
+		p.fail(varErr(name, expiryWant, v))
 		return
 	}
-	*dst = time.Duration(n) * time.Second
+	*dst = d
 }
 
 func (p *parser) integer(name string, dst *int) {
