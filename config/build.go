@@ -69,7 +69,7 @@ func (s *Stack) Close() error {
 //     neither is set, a key generated for this process, with a warning;
 //   - a Signer and Verifier with the issuer, audience, leeway and clock;
 //   - the store: memory.New, bolt.Open(BOLT_PATH), redis.Open(REDIS_URL)
-//     followed by a ping, or postgres.Open(DATABASE_URL) in
+//     under REDIS_PREFIX followed by a ping, or postgres.Open(DATABASE_URL) in
 //     POSTGRES_SCHEMA, which migrates it (an unreachable Redis or database
 //     is an error naming REDIS_URL or DATABASE_URL, never a fallback to
 //     memory);
@@ -293,7 +293,7 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		}
 		return st, nil
 	case StoreRedis:
-		var opts []redis.Option
+		opts := []redis.Option{redis.WithPrefix(cfg.RedisPrefix)}
 		if bc.now != nil {
 			opts = append(opts, redis.WithClock(bc.now))
 		}

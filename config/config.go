@@ -138,8 +138,9 @@ type Config struct {
 	Audience string
 
 	// Store selects the backend (AUTH_STORE): memory, bolt, redis or
-	// postgres.
-	// Default memory.
+	// postgres. Default memory; when AUTH_STORE is unset, REDIS_URL alone
+	// selects redis, BOLT_PATH alone bolt and DATABASE_URL alone postgres
+	// (with a note at start), and two of them are an error naming both.
 	Store StoreKind
 	// BoltPath is the bbolt file when Store is bolt (BOLT_PATH). Default
 	// "gatekeep.db".
@@ -153,6 +154,11 @@ type Config struct {
 	// Secret because it may hold a password. Default
 	// "redis://127.0.0.1:6379/0".
 	RedisURL Secret
+	// RedisPrefix is the prefix of every key and channel in Redis
+	// (REDIS_PREFIX), so that deployments or test runs share one Redis:
+	// 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'. Default
+	// "gatekeep". [WithRedisOptions] with redis.WithPrefix wins over it.
+	RedisPrefix string
 	// DatabaseURL names the PostgreSQL database when Store is postgres
 	// (DATABASE_URL): postgres://[user[:password]@]host[:port]/database[?options]
 	// or a key=value connection string, as libpq takes them. It is a Secret
@@ -228,6 +234,7 @@ func Default() Config {
 		Store:            StoreMemory,
 		BoltPath:         "gatekeep.db",
 		RedisURL:         "redis://127.0.0.1:6379/0",
+		RedisPrefix:      "gatekeep",
 		PostgresSchema:   "gatekeep",
 		RevocationMaxLag: redis.DefaultViewMaxLag,
 		LoginMaxFailures: auth.DefaultMaxFailures,
@@ -318,6 +325,9 @@ func (c *Config) validate(raw map[string]string) error {
 	case StoreRedis:
 		if err := checkRedisURL(string(c.RedisURL)); err != nil {
 			return err
+		}
+		if !validRedisPrefix(c.RedisPrefix) {
+			return varErr("REDIS_PREFIX", "1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'", got("REDIS_PREFIX", c.RedisPrefix))
 		}
 	case StorePostgres:
 		if err := checkPostgres(string(c.DatabaseURL), c.PostgresSchema, got("POSTGRES_SCHEMA", c.PostgresSchema)); err != nil {
@@ -429,6 +439,16 @@ func checkRedisURL(u string) error {
 		return varErr("REDIS_URL", want, "")
 	}
 	return nil
+}
+
+// validRedisPrefix applies store/redis's rule for WithPrefix, so that a
+// bad REDIS_PREFIX is named here.
+func validRedisPrefix(p string) bool {
+	ok := p != "" && len(p) <= 64
+	for _, r := range p {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}
+	return ok
 }
 
 // checkPostgres catches what can be caught without connecting; [Build]

@@ -40,6 +40,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, config.StoreMemory, c.Store)
 	assert.Equal(t, "gatekeep.db", c.BoltPath)
 	assert.Equal(t, config.Secret("redis://127.0.0.1:6379/0"), c.RedisURL)
+	assert.Equal(t, "gatekeep", c.RedisPrefix)
 	assert.Equal(t, 10, c.LoginMaxFailures)
 	assert.Equal(t, 15*time.Minute, c.LoginWindow)
 	assert.Empty(t, c.TrustedProxies)
@@ -78,6 +79,7 @@ func TestParseEveryVariable(t *testing.T) {
 		"AUTH_STORE":           "bolt",
 		"BOLT_PATH":            "/var/lib/gk.db",
 		"REDIS_URL":            "redis://:pw@10.0.0.5:6379/2",
+		"REDIS_PREFIX":         "app1",
 		"DATABASE_URL":         " postgres://app:pw@db/app ",
 		"POSTGRES_SCHEMA":      "auth",
 		"REVOCATION_MAX_LAG":   "1s",
@@ -109,6 +111,7 @@ func TestParseEveryVariable(t *testing.T) {
 		Store:             config.StoreBolt,
 		BoltPath:          "/var/lib/gk.db",
 		RedisURL:          "redis://:pw@10.0.0.5:6379/2",
+		RedisPrefix:       "app1",
 		DatabaseURL:       "postgres://app:pw@db/app",
 		PostgresSchema:    "auth",
 		RevocationMaxLag:  time.Second,

@@ -1,7 +1,9 @@
 // Package config builds a whole gatekeep stack (keys, Signer and Verifier,
 // store, password hasher, Authenticator) from environment variables or a
 // Go struct, so that moving from the memory store to Redis is a change of
-// one variable (AUTH_STORE=redis), no code.
+// one variable (REDIS_URL, or AUTH_STORE=redis), no code: with AUTH_STORE
+// unset, REDIS_URL alone selects redis, BOLT_PATH alone bolt and
+// DATABASE_URL alone postgres, and two of them are an error naming both.
 //
 // It lives apart from package auth so that programs using auth with
 // net/http alone do not import Redis or bbolt.

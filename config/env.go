@@ -93,16 +93,19 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.duration("REFRESH_REUSE_GRACE", &c.RefreshReuseGrace)
 	p.str("JWT_ISSUER", &c.Issuer)
 	p.str("JWT_AUDIENCE", &c.Audience)
+	storeSet := false
 	if v, ok := p.get("AUTH_STORE"); ok {
-		c.Store = StoreKind(v)
+		c.Store, storeSet = StoreKind(v), true
 	}
 	p.str("BOLT_PATH", &c.BoltPath)
 	if v, ok := p.get("REDIS_URL"); ok {
 		c.RedisURL = Secret(strings.TrimSpace(v))
 	}
+	p.str("REDIS_PREFIX", &c.RedisPrefix)
 	if v, ok := p.get("DATABASE_URL"); ok {
 		c.DatabaseURL = Secret(strings.TrimSpace(v))
 	}
+	p.selectStore(&c, storeSet)
 	p.str("POSTGRES_SCHEMA", &c.PostgresSchema)
 	p.duration("REVOCATION_MAX_LAG", &c.RevocationMaxLag)
 	p.integer("LOGIN_MAX_FAILURES", &c.LoginMaxFailures)
@@ -156,6 +159,13 @@ func (p *parser) get(name string) (string, bool) {
 		p.raw[name] = v
 	}
 	return v, true
+}
+
+// isSet reports whether name has a non-empty value (as get would),
+// without recording it.
+func (p *parser) isSet(name string) bool {
+	v, ok := p.lookup(name)
+	return ok && strings.TrimSpace(v) != ""
 }
 
 func (p *parser) fail(err error) {
