@@ -81,7 +81,12 @@ func (s *Stack) Close() error {
 //   - the admin user bootstrapped ([BootstrapAdmin]).
 //
 // Every error names the variable at fault and matches [ErrInvalid]; it
-// never holds a secret. On error nothing stays open.
+// never holds a secret. On error nothing stays open. An unreachable Redis
+// is one line with the cause go-redis met ("connect: connection refused",
+// "no such host"): the first Build that opens a Redis replaces go-redis's
+// package logger (goredis.SetLogger), so that its lines are part of that
+// error rather than printed to stderr; after a start they go to the
+// logger (WithLogger) at Warn.
 func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -304,12 +309,15 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		if err != nil {
 			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis URL store/redis accepts", Err: err}
 		}
-		pctx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+		tctx, trace, end := traceRedisStart(ctx)
+		defer end()
+		pctx, cancel := context.WithTimeout(tctx, redisPingTimeout)
 		defer cancel()
 		if err := st.Ping(pctx); err != nil {
 			_ = st.Close()
-			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: err}
+			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: withDialCause(err, trace, string(cfg.RedisURL))}
 		}
+		redisStarted(bc.logger)
 		return st, nil
 	case StorePostgres:
 		opts := []postgres.Option{postgres.WithSchema(cfg.PostgresSchema)}

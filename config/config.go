@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -268,7 +269,7 @@ func (c *Config) validate(raw map[string]string) error {
 	}
 	dur := func(name string, d time.Duration) string { return got(name, fmtDuration(d)) }
 
-	if host, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" || strings.ContainsAny(host+port, " \t") {
+	if host, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) || strings.ContainsAny(host, " \t") {
 		return varErr("ADDR", "host:port, such as 127.0.0.1:8080 or :8080", got("ADDR", c.Addr))
 	}
 
@@ -370,6 +371,13 @@ func (c *Config) validate(raw map[string]string) error {
 		}
 	}
 	return c.validateAdmin()
+}
+
+// validPort reports a port number from 0 to 65535 (0: one the system
+// picks), digits only: "http" or "99999" would fail only at listen time.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535 && strings.Trim(p, "0123456789") == ""
 }
 
 // resetLink is the base of password-reset links: RESET_URL, or the

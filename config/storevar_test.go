@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -90,7 +89,7 @@ func TestRedisPrefixBuild(t *testing.T) {
 	}))
 	require.NoError(t, err)
 	require.Equal(t, config.StoreRedis, cfg.Store)
-	var logs bytes.Buffer
+	var logs syncBuffer
 	st, err := config.Build(t.Context(), cfg, config.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })

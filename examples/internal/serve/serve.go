@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -49,9 +48,9 @@ func Run(ctx context.Context, newHandler func(*config.Stack) http.Handler) error
 		}
 	}()
 
-	ln, err := net.Listen("tcp", st.Addr)
+	ln, err := st.Listen() // an error names ADDR, such as an address in use
 	if err != nil {
-		return fmt.Errorf("config: ADDR: %w", err) // such as an address in use
+		return err
 	}
 	srv := &http.Server{
 		Handler:           newHandler(st),
