@@ -26,18 +26,35 @@ var secretVars = map[string]bool{"JWT_SECRET": true, "JWT_SECRET_KEY": true, "AD
 // A variable set to a non-empty value in the process environment wins
 // over the file. It returns the first bad value as a [*VarError], or a bad
 // line of .env as a [*LineError]; both match [ErrInvalid].
+//
+// A variable set in either that gatekeep does not read but that looks
+// like one it does (JWT_SECERT, AUTH_STOR, ACCES_TTL: at most two edits
+// from a name it reads, the same name in another case, or a JWT_ or AUTH_
+// name) gets a warning naming the likely intended one ([Config.Notes],
+// logged by [Build]); OIDC_ names are left alone.
 func FromEnv() (Config, error) {
 	file, err := readDotEnv(DotEnvFile)
 	if err != nil {
 		return Config{}, err
 	}
-	return FromLookup(func(k string) (string, bool) {
+	c, err := FromLookup(func(k string) (string, bool) {
 		if v, ok := os.LookupEnv(k); ok && v != "" {
 			return v, true
 		}
 		v, ok := file[k]
 		return v, ok
 	})
+	if err != nil {
+		return c, err
+	}
+	names := environNames()
+	for k, v := range file {
+		if v != "" {
+			names = append(names, k)
+		}
+	}
+	c.notes = append(c.notes, unknownVarNotes(names, knownVars())...)
+	return c, nil
 }
 
 func readDotEnv(path string) (map[string]string, error) {
@@ -64,6 +81,10 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if lookup == nil {
 		return Config{}, &VarError{Var: "lookup", Want: "a non-nil function"}
 	}
+	// This function is the one place that names the variables: every name
+	// it asks lookup for is one gatekeep reads (knownVars, for the
+	// unknown-variable warnings and .env), so each is asked for whatever
+	// the others hold.
 	p := parser{lookup: lookup, raw: map[string]string{}}
 	c := Default()
 
