@@ -22,7 +22,9 @@ const DotEnvFile = ".env"
 var secretVars = map[string]bool{"JWT_SECRET": true, "JWT_SECRET_KEY": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true}
 
 // FromEnv returns the configuration of the process environment and of the
-// file .env in the working directory, if there is one (see [ParseDotEnv]).
+// file .env in the working directory, if there is one (see [ParseDotEnv]:
+// its rules apply to the lines of variables gatekeep reads; other lines,
+// an application's own, are skipped if they break them).
 // A variable set to a non-empty value in the process environment wins
 // over the file. It returns the first bad value as a [*VarError], or a bad
 // line of .env as a [*LineError]; both match [ErrInvalid].
@@ -66,7 +68,8 @@ func readDotEnv(path string) (map[string]string, error) {
 		return nil, &VarError{Var: path, Want: "a readable file (or none)", Err: err}
 	}
 	defer f.Close()
-	return parseDotEnv(f, path)
+	known := knownVars()
+	return parseDotEnv(f, path, func(k string) bool { return known[k] })
 }
 
 // FromLookup is [FromEnv] over lookup instead of the process environment
