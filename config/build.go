@@ -304,13 +304,14 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		}
 		opts = append(opts, viewOptions(cfg.RevocationMaxLag)...)
 		opts = append(opts, bc.redisOpts...)
+		// From before Open, whose local view may dial at once.
+		tctx, trace, end := traceRedisStart(ctx)
+		defer end()
 		// store/redis never repeats the URL in its errors.
 		st, err := redis.Open(string(cfg.RedisURL), opts...)
 		if err != nil {
 			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis URL store/redis accepts", Err: err}
 		}
-		tctx, trace, end := traceRedisStart(ctx)
-		defer end()
 		pctx, cancel := context.WithTimeout(tctx, redisPingTimeout)
 		defer cancel()
 		if err := st.Ping(pctx); err != nil {
