@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/gatekeep/gatekeep/store"
@@ -99,44 +98,23 @@ func forgotKey(canonical string) string {
 	return "auth:forgot:acct:" + accountKey(canonical)[len("auth:login:acct:"):]
 }
 
-// ForgotPassword returns the handler of POST /auth/password/forgot: body
-// {"username"}; 202 with no body, whether or not the user exists; 400
-// invalid_request for a malformed body; 429 too_many_attempts with
-// Retry-After once the name has asked too often ([WithPasswordResetThrottle],
-// counted alike for names that exist and names that do not).
-//
-// When the user exists, a one-time reset token (typ reset+jwt, lifetime
+// ForgotPassword asks for a password reset for username: when the user
+// exists, a one-time reset token (typ reset+jwt, lifetime
 // [WithPasswordResetTTL]) goes to the [Notifier] of [WithPasswordReset].
-// The request does the same work either way (decode, throttle, one user
-// lookup) and the token is signed and sent in the background, so the
-// answer's timing does not tell whether the account exists. Without a
-// Notifier nothing is sent, and a warning is logged once.
-func (a *Authenticator) ForgotPassword() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodPost) {
-			return
-		}
-		if err := a.forgot(r.Context(), w, r); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusAccepted)
-	})
-}
-
-func (a *Authenticator) forgot(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Username string `json:"username"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if in.Username == "" {
+// It returns nil whether or not the user exists, after the same work
+// (throttle, one user lookup; the token is signed and sent in the
+// background), so neither the answer nor its timing tells whether the
+// account exists. Beyond [WithPasswordResetThrottle] requests for one name
+// (counted alike for names that exist and names that do not) the error is
+// a [*ThrottledError]. Without a Notifier nothing is sent, and a warning is
+// logged once. This is POST /auth/password/forgot without HTTP.
+func (a *Authenticator) ForgotPassword(ctx context.Context, username string, cl Client) error {
+	if username == "" {
 		return describe(ErrInvalidRequest, "username is required")
 	}
+	in := struct{ Username string }{username}
 	now := a.cfg.now()
-	ipAttr := slog.String("ip", a.ClientIP(r).String())
+	ipAttr := slog.String("ip", cl.IP.String())
 	name, nameErr := store.CanonicalUsername(in.Username)
 	if nameErr != nil {
 		name = in.Username
@@ -245,50 +223,29 @@ func (a *Authenticator) Close() error {
 	return nil
 }
 
-// ResetPassword returns the handler of POST /auth/password/reset: body
-// {"token","new_password"}; 204 once the user's password is new_password
-// and every session and token of the user has ended
-// ([Authenticator.RevokeUser]). 401 invalid_token for a token that is
-// malformed, expired, of another type (an access or refresh token is never
-// a reset token, nor the other way round), already used, or spent by a
-// password change since it was issued; 400 invalid_request for a bad body
-// or new password (the token then stays usable).
+// ResetPassword sets the password of the user a reset token (from
+// [Authenticator.ForgotPassword]'s message) was issued to, and ends every
+// session and token of that user ([Authenticator.RevokeUser]). A token
+// that is malformed, expired, of another type (an access or refresh token
+// is never a reset token, nor the other way round), already used, or spent
+// by a password change since it was issued is ErrInvalidToken; a bad new
+// password is ErrInvalidRequest, ErrPasswordTooShort or ErrPasswordTooLong
+// and leaves the token usable. This is POST /auth/password/reset without
+// HTTP.
 //
 // A token works once: its jti is spent through the store's UseOnce, so of
-// concurrent requests with one token exactly one succeeds.
-func (a *Authenticator) ResetPassword() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodPost) {
-			return
-		}
-		if err := a.reset(r.Context(), w, r); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
-	})
-}
-
-func (a *Authenticator) reset(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Token       secret `json:"token"`
-		NewPassword secret `json:"new_password"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if in.Token == "" {
+// concurrent calls with one token exactly one succeeds.
+func (a *Authenticator) ResetPassword(ctx context.Context, resetToken, newPassword string, cl Client) error {
+	if resetToken == "" {
 		return describe(ErrInvalidRequest, "token is required")
 	}
-	if a.jwt == nil {
-		// Only a *token.JWTVerifier reads the fingerprint claim.
-		return describe(ErrInvalidToken, "password reset is not available")
-	}
-	var extra resetExtra
-	c, err := token.VerifyInto(ctx, a.jwt, token.Reset, string(in.Token), &extra)
+	c, err := a.verifier.Verify(ctx, token.Reset, resetToken)
 	if err != nil {
 		return verifyErr(err)
+	}
+	var extra resetExtra
+	if err := (&Principal{Claims: c}).DecodeClaims(&extra); err != nil {
+		return describe(ErrInvalidToken, "the token's claims do not decode")
 	}
 	if c.Subject == "" || c.ID == "" || c.IssuedAt.IsZero() || extra.Fingerprint == "" {
 		return describe(ErrInvalidToken, "the token lacks sub, jti, iat or its fingerprint")
@@ -299,7 +256,7 @@ func (a *Authenticator) reset(ctx context.Context, w http.ResponseWriter, r *htt
 	if err := a.checkRevoked(ctx, c); err != nil {
 		return err
 	}
-	if err := checkNewPassword(string(in.NewPassword)); err != nil {
+	if err := checkNewPassword(newPassword); err != nil {
 		return err
 	}
 	u, err := a.st.User(ctx, c.Subject)
@@ -314,7 +271,7 @@ func (a *Authenticator) reset(ctx context.Context, w http.ResponseWriter, r *htt
 	}
 	// Hash before spending the token, so a busy hasher (503) or a password
 	// the hasher refuses (400) leaves it usable.
-	hash, err := a.hashPassword(ctx, string(in.NewPassword))
+	hash, err := a.hashPassword(ctx, newPassword)
 	if err != nil {
 		return err
 	}
@@ -339,48 +296,26 @@ func (a *Authenticator) reset(ctx context.Context, w http.ResponseWriter, r *htt
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_throttle_reset_failed", slog.String("user_id", u.ID))
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.password_reset",
-		slog.String("user_id", u.ID), slog.String("ip", a.ClientIP(r).String()))
+		slog.String("user_id", u.ID), slog.String("ip", cl.IP.String()))
 	return nil
 }
 
-// ChangePassword returns the handler of POST /auth/password/change: with
-// a valid access token and body {"current_password","new_password"}, 204
-// once the password is new_password; every other session of the user ends
-// (the one of the presented token stays usable) and any reset token issued
-// earlier is spent. 401 invalid_credentials for a wrong current password,
-// counted and throttled with the account's logins (429 too_many_attempts
-// with Retry-After, [WithLoginThrottle]); 400 invalid_request for a bad
-// body or new password; 401 without a valid access token.
-func (a *Authenticator) ChangePassword() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodPost) {
-			return
-		}
-		p, r, err := a.principal(r)
-		if err == nil {
-			err = a.changePassword(r.Context(), w, r, p)
-		}
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
-	})
-}
-
-func (a *Authenticator) changePassword(ctx context.Context, w http.ResponseWriter, r *http.Request, p *Principal) error {
-	var in struct {
-		CurrentPassword secret `json:"current_password"`
-		NewPassword     secret `json:"new_password"`
+// ChangePassword replaces the password of p's user with next after
+// checking current: every other session of the user ends (the one of p's
+// token stays usable) and any reset token issued earlier is spent. A wrong
+// current password is ErrInvalidCredentials, counted and throttled with
+// the account's logins ([*ThrottledError] beyond [WithLoginThrottle]); a
+// bad new password is ErrInvalidRequest, ErrPasswordTooShort or
+// ErrPasswordTooLong. This is POST /auth/password/change without HTTP.
+func (a *Authenticator) ChangePassword(ctx context.Context, p *Principal, current, next string, cl Client) error {
+	if p == nil {
+		return ErrNoToken
 	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
+	in := struct{ CurrentPassword, NewPassword string }{current, next}
 	if in.CurrentPassword == "" {
 		return describe(ErrInvalidRequest, "current_password is required")
 	}
-	if err := checkNewPassword(string(in.NewPassword)); err != nil {
+	if err := checkNewPassword(in.NewPassword); err != nil {
 		return err
 	}
 	u, err := a.st.User(ctx, p.UserID)
@@ -391,9 +326,8 @@ func (a *Authenticator) changePassword(ctx context.Context, w http.ResponseWrite
 		return storeErr("loading the user", err)
 	}
 	now := a.cfg.now()
-	ip := a.ClientIP(r)
-	ipAttr := slog.String("ip", ip.String())
-	ipk, acct := ipKey(ip), accountKey(u.Username)
+	ipAttr := slog.String("ip", cl.IP.String())
+	ipk, acct := ipKey(cl.IP), accountKey(u.Username)
 	release, err := a.throttleIP(ctx, ipk, now)
 	if err != nil {
 		a.auditThrottled(ctx, err, ipAttr)
@@ -404,7 +338,7 @@ func (a *Authenticator) changePassword(ctx context.Context, w http.ResponseWrite
 		a.auditThrottled(ctx, err, ipAttr)
 		return err
 	}
-	cur := string(in.CurrentPassword)
+	cur := in.CurrentPassword
 	ok := false
 	if len(cur) <= MaxPasswordLen {
 		ok, _, err = a.verifyPassword(ctx, cur, u.PasswordHash)
@@ -426,7 +360,7 @@ func (a *Authenticator) changePassword(ctx context.Context, w http.ResponseWrite
 	if err := a.st.Reset(ctx, acct); err != nil {
 		return storeErr("login throttle", err)
 	}
-	hash, err := a.hashPassword(ctx, string(in.NewPassword))
+	hash, err := a.hashPassword(ctx, in.NewPassword)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
-	"strconv"
 
 	"github.com/gatekeep/gatekeep/rbac"
 	"github.com/gatekeep/gatekeep/store"
@@ -114,84 +112,4 @@ func (a *Authenticator) checkRoles(roles []string) error {
 		}
 	}
 	return nil
-}
-
-// Users returns the handler of GET /admin/users?limit=&cursor=, for
-// principals with the admin role ([WithAdminRole]; 401 without a valid
-// access token, 403 without the role): 200 [UserList], limit defaulting to
-// 100 and at most 1000; 400 invalid_request for a bad limit or cursor.
-func (a *Authenticator) Users() http.Handler {
-	list := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		limit := DefaultUsersPageSize
-		if vs, ok := q["limit"]; ok {
-			n, err := strconv.Atoi(vs[0])
-			if len(vs) != 1 || err != nil || n < 1 || n > MaxUsersPageSize {
-				a.fail(w, r, describe(ErrInvalidRequest, "limit must be between 1 and 1000"))
-				return
-			}
-			limit = n
-		}
-		cursor := ""
-		if vs, ok := q["cursor"]; ok {
-			if len(vs) != 1 || vs[0] == "" {
-				a.fail(w, r, describe(ErrInvalidRequest, "the cursor is not valid"))
-				return
-			}
-			cursor = vs[0]
-		}
-		users, next, err := a.ListUsers(r.Context(), cursor, limit)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		out := UserList{Users: make([]UserInfo, len(users)), NextCursor: next}
-		for i, u := range users {
-			out.Users[i] = userInfo(u.ID, u.Username, u.Roles)
-		}
-		writeJSON(w, http.StatusOK, out)
-	})
-	return a.adminOnly(http.MethodGet, list)
-}
-
-// UserRoles returns the handler of PUT /admin/users/{id}/roles, body
-// {"roles":[...]}, for principals with the admin role (401/403 otherwise):
-// 200 with the user ({"id","username","roles"}) after
-// [Authenticator.SetRoles]; 400 invalid_request for a bad body or bad
-// roles; 404 not_found for an unknown id.
-//
-// The id is read from the request's path value "id" (ServeMux, chi), or
-// else from the path segment before the last (gin and other routers).
-func (a *Authenticator) UserRoles() http.Handler {
-	set := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Roles []string `json:"roles"`
-		}
-		if err := decodeJSON(w, r, &in); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		if in.Roles == nil {
-			a.fail(w, r, describe(ErrInvalidRequest, "roles is required"))
-			return
-		}
-		u, err := a.SetRoles(r.Context(), pathID(r, 1), in.Roles)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, userInfo(u.ID, u.Username, u.Roles))
-	})
-	return a.adminOnly(http.MethodPut, set)
-}
-
-// adminOnly checks the method, then the admin role, then serves next.
-func (a *Authenticator) adminOnly(method string, next http.Handler) http.Handler {
-	guarded := a.Authorize(a.cfg.adminRole)(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, method) {
-			return
-		}
-		guarded.ServeHTTP(w, r)
-	})
 }

@@ -173,7 +173,7 @@ func TestAdminSetRoles(t *testing.T) {
 	w = httptest.NewRecorder()
 	r := httptest.NewRequest("PUT", "/v1/admin/users/"+alice.User.ID+"/roles", jsonReader(`{"roles":["user"]}`))
 	r.Header.Set("Authorization", "Bearer "+root.AccessToken)
-	f.a.UserRoles().ServeHTTP(w, r)
+	f.a.UserRolesHandler().ServeHTTP(w, r)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 }
 

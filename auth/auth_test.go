@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,12 +139,12 @@ func TestMethodsAndRoutes(t *testing.T) {
 		h     http.Handler
 		allow string
 	}{
-		{"register", f.a.Register(), "POST"}, {"login", f.a.Login(), "POST"},
-		{"refresh", f.a.Refresh(), "POST"}, {"logout", f.a.Logout(), "POST"},
-		{"logout-all", f.a.LogoutAll(), "POST"}, {"me", f.a.Me(), "GET"}, {"health", f.a.Health(), "GET"},
-		{"sessions", f.a.Sessions(), "GET"}, {"delete session", f.a.DeleteSession(), "DELETE"},
-		{"change", f.a.ChangePassword(), "POST"}, {"forgot", f.a.ForgotPassword(), "POST"},
-		{"reset", f.a.ResetPassword(), "POST"}, {"users", f.a.Users(), "GET"},
+		{"register", f.a.RegisterHandler(), "POST"}, {"login", f.a.LoginHandler(), "POST"},
+		{"refresh", f.a.RefreshHandler(), "POST"}, {"logout", f.a.LogoutHandler(), "POST"},
+		{"logout-all", f.a.LogoutAllHandler(), "POST"}, {"me", f.a.MeHandler(), "GET"}, {"health", f.a.HealthHandler(), "GET"},
+		{"sessions", f.a.SessionsHandler(), "GET"}, {"delete session", f.a.DeleteSessionHandler(), "DELETE"},
+		{"change", f.a.ChangePasswordHandler(), "POST"}, {"forgot", f.a.ForgotPasswordHandler(), "POST"},
+		{"reset", f.a.ResetPasswordHandler(), "POST"}, {"users", f.a.UsersHandler(), "GET"},
 	} {
 		t.Run(h.name, func(t *testing.T) {
 			// Mounted anywhere (a router without method patterns), a
@@ -168,10 +170,23 @@ func TestMethodsAndRoutes(t *testing.T) {
 // plainVerifier hides the concrete verifier, as a third-party Verifier would.
 type plainVerifier struct{ token.Verifier }
 
+// anonymousVerifier is a Verifier that does not pass the username claim on.
+type anonymousVerifier struct{ token.Verifier }
+
+func (v anonymousVerifier) Verify(ctx context.Context, typ token.Type, tok string) (*token.Claims, error) {
+	c, err := v.Verifier.Verify(ctx, typ, tok)
+	if c != nil {
+		c.Username = ""
+	}
+	return c, err
+}
+
+// TestMeWithVerifierThatCannotReadTheUsername: /me names the user from the
+// store when the token's claims come without a username.
 func TestMeWithVerifierThatCannotReadTheUsername(t *testing.T) {
 	f := newFixture(t, nil)
 	tr := f.register("alice")
-	a, err := New(f.signer, plainVerifier{f.verifier}, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now), WithLogger(slog.New(&logSink{})))
+	a, err := New(f.signer, anonymousVerifier{f.verifier}, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now), WithLogger(slog.New(&logSink{})))
 	require.NoError(t, err)
 	p, err := a.AuthenticateToken(t.Context(), tr.AccessToken)
 	require.NoError(t, err)
@@ -179,7 +194,7 @@ func TestMeWithVerifierThatCannotReadTheUsername(t *testing.T) {
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest("GET", "/me", nil)
 	r.Header.Set("Authorization", "Bearer "+tr.AccessToken)
-	a.Me().ServeHTTP(w, r)
+	a.MeHandler().ServeHTTP(w, r)
 	assert.JSONEq(t, `{"id":"`+tr.User.ID+`","username":"alice","roles":["user"]}`, w.Body.String())
 }
 
@@ -274,7 +289,7 @@ func TestNothingSecretIsLogged(t *testing.T) {
 		assert.NotContains(t, logs, secret)
 	}
 	// Request bodies redact their secrets whatever prints them.
-	c := credentials{Username: "u", Password: secret(testPassword)}
+	c := Registration{Username: "u", Password: testPassword}
 	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {
 		assert.NotContains(t, s, testPassword)
 	}
@@ -312,27 +327,32 @@ func TestCachedVerifierStillChecksRevocation(t *testing.T) {
 	assert.ErrorIs(t, err, ErrRevoked)
 }
 
-// TestTokenCacheOnByDefault: New puts a verified-token cache in front of a
-// *token.JWTVerifier that has none, unless WithoutTokenCache; a hit still
-// runs the revocation check.
-func TestTokenCacheOnByDefault(t *testing.T) {
-	f := newFixture(t, nil)
-	off, err := New(f.signer, f.verifier, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now), WithoutTokenCache())
-	require.NoError(t, err)
-	assert.Nil(t, off.jwt.Cache())
+// countingVerifier counts the verifications that reach it.
+type countingVerifier struct {
+	v token.Verifier
+	n atomic.Int64
+}
 
-	a, err := New(f.signer, f.verifier, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now), WithLogger(slog.New(&logSink{})))
+func (c *countingVerifier) Verify(ctx context.Context, typ token.Type, tok string) (*token.Claims, error) {
+	c.n.Add(1)
+	return c.v.Verify(ctx, typ, tok)
+}
+
+// TestNoCacheBehindTheVerifier: the Authenticator (its Gate) works through
+// the Verifier interface alone and adds no cache in front of the one it was
+// handed: every request reaches it, and the username still comes through.
+func TestNoCacheBehindTheVerifier(t *testing.T) {
+	f := newFixture(t, nil)
+	cv := &countingVerifier{v: f.verifier}
+	a, err := New(f.signer, cv, f.st, WithHasher(fastHasher()), WithClock(f.clk.Now), WithLogger(slog.New(&logSink{})))
 	require.NoError(t, err)
-	require.NotNil(t, a.jwt.Cache())
-	assert.Nil(t, f.verifier.Cache(), "the caller's verifier is left as it was")
 	tr := f.register("alice")
 	for range 3 {
 		p, err := a.AuthenticateToken(t.Context(), tr.AccessToken)
 		require.NoError(t, err)
 		assert.Equal(t, "alice", p.Username)
 	}
-	st := a.jwt.Cache().Stats()
-	assert.Equal(t, uint64(1), uint64(st.Misses), "two of three were cache hits")
+	assert.Equal(t, int64(3), cv.n.Load(), "every authentication reached the verifier")
 	w := f.do(req{method: "POST", path: "/auth/logout", bearer: tr.AccessToken})
 	require.Equal(t, http.StatusNoContent, w.Code)
 	_, err = a.AuthenticateToken(t.Context(), tr.AccessToken)

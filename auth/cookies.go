@@ -116,63 +116,27 @@ func validCookie(name string) bool {
 // header are unaffected. Default off: tokens travel in bodies and headers
 // only. Turn it on for browser clients, which then never hold a token in
 // script-readable storage.
-func WithCookies(cc CookieConfig) Option {
-	return func(c *config) {
+func WithCookies(cc CookieConfig) GateOption {
+	return gateOption(func(c *gateConfig) {
 		cp := cc
 		cp.TrustedOrigins = append([]string(nil), cc.TrustedOrigins...)
 		c.cookies = &cp
-	}
+	})
 }
 
 // WithInsecureCookies drops the Secure attribute from cookie mode's
 // cookies so they travel over plain http: for local development only
 // (COOKIE_INSECURE=true in the examples). Default off. Never use it in
 // production: the tokens would cross the network in clear.
-func WithInsecureCookies() Option { return func(c *config) { c.insecureCookies = true } }
-
-// crossOrigin refuses an unsafe cross-origin request, for requests
-// authenticated by cookie.
-func (a *Authenticator) crossOrigin(r *http.Request) error {
-	if err := a.cookies.cop.Check(r); err != nil {
-		return ErrCrossOrigin
-	}
-	return nil
-}
-
-// cookieToken returns the token in the request's single cookie name: no
-// cookie (or an empty one) is ErrNoToken; several of that name (cookie
-// tossing from a sibling domain) or a malformed value is invalid.
-func cookieToken(r *http.Request, name string) (string, error) {
-	cs := r.CookiesNamed(name)
-	switch {
-	case len(cs) == 0 || len(cs) == 1 && cs[0].Value == "":
-		return "", ErrNoToken
-	case len(cs) > 1:
-		return "", describe(ErrInvalidToken, "more than one token cookie")
-	case !isB64Token(cs[0].Value):
-		return "", describe(ErrInvalidToken, "the token cookie is malformed")
-	}
-	return cs[0].Value, nil
-}
-
-// accessFromCookie reads r by its access-token cookie, refusing unsafe
-// cross-origin requests before looking at the token.
-func (a *Authenticator) accessFromCookie(r *http.Request) (string, error) {
-	tok, err := cookieToken(r, a.cookies.access)
-	if err != nil {
-		return "", err
-	}
-	if err := a.crossOrigin(r); err != nil {
-		return "", err
-	}
-	return tok, nil
+func WithInsecureCookies() GateOption {
+	return gateOption(func(c *gateConfig) { c.insecureCookies = true })
 }
 
 // setTokenCookies sets both cookies for resp.
 func (a *Authenticator) setTokenCookies(w http.ResponseWriter, resp *TokenResponse) {
 	now := a.cfg.now()
-	http.SetCookie(w, a.cookie(a.cookies.access, "/", resp.AccessToken, maxAge(resp.accessExp, now)))
-	http.SetCookie(w, a.cookie(a.cookies.refresh, a.cookies.refreshPath, resp.RefreshToken, maxAge(resp.refreshExp, now)))
+	http.SetCookie(w, a.cookie(a.cookies.access, "/", resp.AccessToken, maxAge(resp.AccessExpiresAt, now)))
+	http.SetCookie(w, a.cookie(a.cookies.refresh, a.cookies.refreshPath, resp.RefreshToken, maxAge(resp.RefreshExpiresAt, now)))
 }
 
 // clearTokenCookies expires both cookies, with the paths they were set on.

@@ -1,23 +1,35 @@
-// Package auth is the Authenticator: login, logout and refresh-token
-// rotation over a token Signer/Verifier and a [store.Store], with net/http
-// middleware, role guards and password hashing.
+// Package auth is gatekeep's authentication: a [Gate] that authenticates
+// requests by their access tokens and guards routes by role, and an
+// [Authenticator] built on one that also runs the whole account and
+// session lifecycle (register, login, refresh-token rotation, logout,
+// password change and reset) from Go and over HTTP.
 //
-// An [Authenticator] authenticates a request from the access token of its
-// `Authorization: Bearer` header ([Authenticator.Authenticate]): signature,
-// type (at+jwt), expiry, issuer and audience, then the store's revocation
-// check on every request, failing closed (503) when the store cannot
-// answer. The principal ([Principal]) goes into the request context
-// ([NewContext], [FromContext]). Errors are rendered in one place
-// ([ResponseFor], [WithErrorHandler]) as the JSON error body and
-// WWW-Authenticate challenge of RFC 6750; no internal error text, token or
-// password ever reaches a client or a log line.
+// A [Gate] needs only a token Verifier and a [store.Revoker] ([NewGate]):
+// a service that accepts another's tokens holds one. It reads the access
+// token of the `Authorization: Bearer` header (or, in cookie mode, the
+// access cookie) and checks, on every request: signature, type (at+jwt),
+// expiry, issuer and audience (the Verifier), then the store's revocation
+// check, failing closed (503) when the store cannot answer. The principal
+// ([Principal]) goes into the request context ([NewContext],
+// [FromContext]), its application claims readable with [ClaimsAs]. Errors
+// are rendered in one place ([ResponseFor], [WithErrorHandler]) as the
+// JSON error body and WWW-Authenticate challenge of RFC 6750; no internal
+// error text, token or password ever reaches a client or a log line.
 //
-// The handlers serve gatekeep's HTTP API (register, login, refresh, logout,
-// logout-all, sessions, password change, forgot and reset, admin users and
-// roles, me, healthz; see [Authenticator.Mount]). Passwords are hashed with argon2id by default
-// ([Argon2id], [Bcrypt]); logins are throttled per account and per client
-// IP; refresh tokens are single-use and a replayed one ends its whole
-// session (RFC 9700 §4.14.2).
+// An [Authenticator] adds a Signer, a [store.Store] and a password
+// [Hasher]. Each step of the lifecycle is a method taking a context, its
+// inputs and a [Client] ([Authenticator.Register], [Authenticator.Login],
+// [Authenticator.Refresh], [Authenticator.Logout],
+// [Authenticator.LogoutAll], [Authenticator.ChangePassword],
+// [Authenticator.ForgotPassword], [Authenticator.ResetPassword]), with
+// errors matching this package's sentinels; [Authenticator.IssueTokens]
+// starts a session for a user the application authenticated itself. The
+// handlers of gatekeep's HTTP API are thin translations of those methods
+// ([Authenticator.Routes], [Authenticator.Mount]). Passwords are hashed
+// with argon2id by default ([Argon2id], [Bcrypt]); logins are throttled
+// per account and per client IP; refresh tokens are single-use and a
+// replayed one ends its whole session (RFC 9700 §4.14.2). [WithClaims]
+// puts the application's own claims into every access token.
 //
 // # Usage
 //
@@ -35,22 +47,22 @@
 //	mux.Handle("GET /notes", a.Require(notes))                    // any valid access token
 //	mux.Handle("DELETE /notes/{id}", a.Authorize("admin")(remove)) // role admin (401/403)
 //
-// In a handler behind [Authenticator.Require]:
+// In a handler behind Require:
 //
 //	p, _ := auth.FromContext(r.Context())
 //	fmt.Fprintf(w, "hello %s", p.Username)
 //
-// Account lifecycle: users list and end their sessions
-// ([Authenticator.Sessions], [Authenticator.DeleteSession]), change their
-// password ([Authenticator.ChangePassword]) or reset it with a one-time
-// token sent by the application's [Notifier] ([WithPasswordReset],
-// [Authenticator.ForgotPassword], [Authenticator.ResetPassword]);
-// administrators list users and set their roles ([Authenticator.SetRoles],
-// [Authenticator.Users], [Authenticator.UserRoles]). [WithCookies] also
-// delivers tokens as HttpOnly cookies for browsers, refusing cross-origin
-// unsafe requests authenticated by them (http.CrossOriginProtection).
+// Account lifecycle over HTTP: users list and end their sessions
+// ([Authenticator.SessionsHandler], [Authenticator.DeleteSessionHandler]),
+// change their password or reset it with a one-time token sent by the
+// application's [Notifier] ([WithPasswordReset]); administrators list
+// users and set their roles ([Authenticator.SetRoles],
+// [Authenticator.UsersHandler], [Authenticator.UserRolesHandler]).
+// [WithCookies] also delivers tokens as HttpOnly cookies for browsers,
+// refusing cross-origin unsafe requests authenticated by them
+// (http.CrossOriginProtection).
 //
 // Role guards decide with an [rbac.Requirement]: pass [WithPolicy] for role
 // inheritance, or build a requirement yourself and use
-// [Authenticator.Guard].
+// [Gate.Guard].
 package auth

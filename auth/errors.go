@@ -43,6 +43,9 @@ var (
 	// ErrTooManyAttempts means login throttling refused the attempt; see
 	// [ThrottledError] for when to retry.
 	ErrTooManyAttempts = errors.New("auth: too many attempts")
+	// ErrThrottled is ErrTooManyAttempts, under the name the lifecycle
+	// methods document: errors.Is matches either.
+	ErrThrottled = ErrTooManyAttempts
 	// ErrUnavailable means a store could not answer, or too many password
 	// hashes were already running. Callers fail closed on it.
 	ErrUnavailable = errors.New("auth: service unavailable")

@@ -2,36 +2,21 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/mail"
-	"time"
+	"strconv"
 
+	"github.com/gatekeep/gatekeep/rbac"
 	"github.com/gatekeep/gatekeep/store"
-	"github.com/gatekeep/gatekeep/token"
 )
 
 // MaxBodyBytes is the largest request body the handlers read; larger
 // bodies get 413 payload_too_large.
 const MaxBodyBytes = 64 << 10
-
-// Limits on what registration stores.
-const (
-	maxUsernameLen  = 128 // bytes, canonical form
-	maxEmailLen     = 254 // RFC 5321 path limit
-	maxUserAgentLen = 256
-)
-
-// defaultRoles are the roles of a newly registered user.
-var defaultRoles = []string{"user"}
 
 // secret is a string that never prints or logs: slog's LogValuer, fmt's
 // Stringer and GoStringer and encoding/json's Marshaler all redact it (it
@@ -47,49 +32,62 @@ func (secret) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + redacted + `"`), nil
 }
 
-// UserInfo is the JSON form of a user in responses.
-type UserInfo struct {
-	ID       string   `json:"id"`
-	Username string   `json:"username"`
-	Roles    []string `json:"roles"`
+// endpoint is one handler of the HTTP API, described for handle, the one
+// shell every handler goes through: method check, then (for authed
+// endpoints) the principal, then (with a requirement) its role, then
+// serve; any error is rendered by the error handler.
+type endpoint struct {
+	method string
+	// authed endpoints need a valid access token; its principal is
+	// passed to serve.
+	authed bool
+	// guarded endpoints (admin) also need the principal to meet require;
+	// a nil require denies.
+	guarded bool
+	require *rbac.Requirement
+	// endsSession endpoints (logout) clear dead token cookies when the
+	// principal is refused, so the browser drops its refresh cookie too.
+	endsSession bool
+	serve       func(w http.ResponseWriter, r *http.Request, p *Principal) error
 }
 
-func userInfo(id, username string, roles []string) UserInfo {
-	if roles == nil {
-		roles = []string{}
-	}
-	return UserInfo{ID: id, Username: username, Roles: roles}
+func (a *Authenticator) handle(e endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.allowMethod(w, r, e.method) {
+			return
+		}
+		var (
+			p   *Principal
+			err error
+		)
+		if e.authed {
+			if p, r, err = a.principal(r); err == nil && e.guarded {
+				err = Check(e.require, p)
+			}
+		}
+		if err == nil {
+			err = e.serve(w, r, p)
+		}
+		if err != nil {
+			if e.endsSession {
+				a.clearDeadCookies(w, r, err)
+			}
+			a.Fail(w, r, err)
+		}
+	})
 }
 
-// TokenResponse is the body of register, login and refresh responses.
-type TokenResponse struct {
-	User         UserInfo `json:"user"`
-	AccessToken  string   `json:"access_token"`
-	RefreshToken string   `json:"refresh_token"`
-	TokenType    string   `json:"token_type"`
-	// ExpiresIn is the access token's lifetime in seconds.
-	ExpiresIn int64 `json:"expires_in"`
-
-	// The tokens' expiry times, for cookie mode's Max-Age.
-	accessExp, refreshExp time.Time
-}
-
-// LogValue keeps the tokens out of logs.
-func (t TokenResponse) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("user_id", t.User.ID), slog.Int64("expires_in", t.ExpiresIn))
-}
-
-// allowMethod answers 405 unless r's method is one of methods (HEAD is
-// allowed wherever GET is).
-func (a *Authenticator) allowMethod(w http.ResponseWriter, r *http.Request, methods string) bool {
+// allowMethod answers 405 unless r's method is method (HEAD is allowed
+// wherever GET is).
+func (a *Authenticator) allowMethod(w http.ResponseWriter, r *http.Request, method string) bool {
 	m := r.Method
-	if m == http.MethodHead && methods == http.MethodGet {
+	if m == http.MethodHead && method == http.MethodGet {
 		m = http.MethodGet
 	}
-	if m == methods {
+	if m == method {
 		return true
 	}
-	a.fail(w, r, &methodError{allow: methods})
+	a.Fail(w, r, &methodError{allow: method})
 	return false
 }
 
@@ -139,6 +137,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// noContent answers 204, never cached.
+func noContent(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // writeTokens is the one place a response carrying tokens is written
 // (register, login, refresh), so that delivering them another way as well
 // (cookies) is a change here only. The body is never cached.
@@ -152,105 +156,6 @@ func (a *Authenticator) writeTokens(w http.ResponseWriter, r *http.Request, stat
 	writeJSON(w, status, resp)
 }
 
-// hashID is how a refresh token's jti is stored in a session.
-func hashID(jti string) string {
-	sum := sha256.Sum256([]byte(jti))
-	return hex.EncodeToString(sum[:])
-}
-
-func earliest(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-// storeErr turns a store failure into ErrUnavailable, keeping the store's
-// error for logs and errors.Is.
-func storeErr(what string, err error) error {
-	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
-}
-
-// issue signs an access and a refresh token for u under session s; the
-// refresh token's id is refreshJTI (whose hash s holds). Neither token
-// outlives the session's absolute expiry.
-func (a *Authenticator) issue(u *store.User, s *store.Session, refreshJTI string, now time.Time) (*TokenResponse, error) {
-	iat := now.Truncate(time.Second)
-	accessExp := earliest(iat.Add(a.cfg.accessTTL), s.ExpiresAt)
-	refreshExp := earliest(iat.Add(a.cfg.refreshTTL), s.ExpiresAt)
-	access, err := a.signer.Sign(token.Access, &token.Claims{
-		Issuer: a.cfg.issuer, Subject: u.ID, Audience: a.cfg.audience,
-		ExpiresAt: accessExp, IssuedAt: iat, ID: store.NewID(),
-		SessionID: s.ID, Roles: u.Roles,
-		Extra: accessExtra{Username: u.Username},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: signing: %w", ErrUnavailable, err)
-	}
-	refresh, err := a.signer.Sign(token.Refresh, &token.Claims{
-		Issuer: a.cfg.issuer, Subject: u.ID, Audience: a.cfg.audience,
-		ExpiresAt: refreshExp, IssuedAt: iat, ID: refreshJTI, SessionID: s.ID,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: signing: %w", ErrUnavailable, err)
-	}
-	expiresIn := int64(accessExp.Sub(iat) / time.Second)
-	return &TokenResponse{
-		User:        userInfo(u.ID, u.Username, u.Roles),
-		AccessToken: access, RefreshToken: refresh,
-		TokenType: "Bearer", ExpiresIn: expiresIn,
-		accessExp: accessExp, refreshExp: refreshExp,
-	}, nil
-}
-
-// startSession creates a session (a login) for u and issues its tokens.
-func (a *Authenticator) startSession(ctx context.Context, r *http.Request, u *store.User) (*TokenResponse, error) {
-	now := a.cfg.now()
-	jti := store.NewID()
-	exp := now.Add(a.cfg.sessionMaxAge)
-	ua := r.UserAgent()
-	if len(ua) > maxUserAgentLen {
-		ua = ua[:maxUserAgentLen]
-	}
-	ip := ""
-	if addr := a.ClientIP(r); addr.IsValid() {
-		ip = addr.String()
-	}
-	s := &store.Session{
-		ID: store.NewID(), UserID: u.ID,
-		CreatedAt: now, LastUsedAt: now,
-		IdleExpiresAt: earliest(now.Add(a.cfg.refreshTTL), exp), ExpiresAt: exp,
-		UserAgent: ua, IP: ip,
-		RefreshID: hashID(jti),
-	}
-	if err := a.st.CreateSession(ctx, s); err != nil {
-		return nil, storeErr("creating the session", err)
-	}
-	// A password change, reset or role change that ran while this login was
-	// checking the password updates the user first, then ends the sessions
-	// it finds; this one may have been created after it looked. So read the
-	// user again: a password that changed since it was verified ends this
-	// session, and the tokens carry the roles as they are now.
-	fresh, err := a.st.User(ctx, u.ID)
-	if err != nil || fresh.PasswordHash != u.PasswordHash {
-		a.abandonSession(ctx, s)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, storeErr("loading the user", err)
-		}
-		return nil, ErrInvalidCredentials // the same answer as any wrong password
-	}
-	return a.issue(fresh, s, jti, now)
-}
-
-// abandonSession ends a session no token was handed out for yet: deleted,
-// and its id revoked in case a store lost the delete.
-func (a *Authenticator) abandonSession(ctx context.Context, s *store.Session) {
-	if err := a.st.Revoke(ctx, s.ID, s.ExpiresAt.Add(a.cfg.leeway)); err != nil {
-		a.log.LogAttrs(ctx, slog.LevelError, "auth.session_abandon_failed", slog.String("session_id", s.ID))
-	}
-	_ = a.st.DeleteSession(ctx, s.ID)
-}
-
 // loginCSRF refuses, in cookie mode, a cross-origin login or registration:
 // it would set the session cookies of an account of the attacker's choosing
 // in the victim's browser (login CSRF). Bearer-only mode sets no cookies,
@@ -262,259 +167,68 @@ func (a *Authenticator) loginCSRF(r *http.Request) error {
 	return a.crossOrigin(r)
 }
 
-// credentials is the body of a registration.
-type credentials struct {
-	Username string `json:"username"`
-	Password secret `json:"password"`
-	Email    string `json:"email"`
-}
-
-// loginRequest is the body of a login.
-type loginRequest struct {
-	Username string `json:"username"`
-	Password secret `json:"password"`
-}
-
-// Register returns the handler of POST /auth/register: body
+// RegisterHandler returns the handler of POST /auth/register: body
 // {"username","password"} and an optional "email"; 201 with a
-// [TokenResponse] for a new user with role "user"; 400 invalid_request for
-// a bad body, username or password (8 to 1024 bytes, at most 72 with
-// bcrypt); 409 user_exists.
-func (a *Authenticator) Register() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodPost) {
-			return
+// [TokenResponse] for a new user with role "user" ([Authenticator.Register]);
+// 400 invalid_request for a bad body, username or password (8 to 1024
+// bytes, at most 72 with bcrypt); 409 user_exists.
+func (a *Authenticator) RegisterHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+		if err := a.loginCSRF(r); err != nil {
+			return err
 		}
-		resp, err := a.register(r.Context(), w, r)
+		var in struct {
+			Username string `json:"username"`
+			Password secret `json:"password"`
+			Email    string `json:"email"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		resp, err := a.Register(r.Context(), Registration{Username: in.Username, Password: string(in.Password), Email: in.Email}, a.ClientOf(r))
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		a.writeTokens(w, r, http.StatusCreated, resp)
-	})
+		return nil
+	}})
 }
 
-func (a *Authenticator) register(ctx context.Context, w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
-	if err := a.loginCSRF(r); err != nil {
-		return nil, err
-	}
-	var in credentials
-	if err := decodeJSON(w, r, &in); err != nil {
-		return nil, err
-	}
-	name, err := store.CanonicalUsername(in.Username)
-	if err != nil || len(name) > maxUsernameLen {
-		return nil, describe(ErrInvalidRequest, "the username is missing or not allowed")
-	}
-	if in.Email != "" {
-		addr, err := mail.ParseAddress(in.Email)
-		if err != nil || addr.Address != in.Email || len(in.Email) > maxEmailLen {
-			return nil, describe(ErrInvalidRequest, "the email address is not valid")
+// LoginHandler returns the handler of POST /auth/login: body
+// {"username","password"}; 200 with a [TokenResponse] ([Authenticator.Login]);
+// 401 invalid_credentials for an unknown user or a wrong password alike
+// (same body, same work); 429 too_many_attempts with Retry-After once the
+// account or the client IP has failed too often ([WithLoginThrottle]); 503
+// when the store cannot answer or hashing is saturated.
+func (a *Authenticator) LoginHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+		if err := a.loginCSRF(r); err != nil {
+			return err
 		}
-	}
-	if err := checkNewPassword(string(in.Password)); err != nil {
-		return nil, err
-	}
-	// Hash before looking at the username, so that a taken name costs
-	// the same time as a free one.
-	hash, err := a.hashPassword(ctx, string(in.Password))
-	if err != nil {
-		return nil, err
-	}
-	u := &store.User{
-		ID: store.NewID(), Username: name, Email: in.Email,
-		PasswordHash: hash, Roles: append([]string(nil), defaultRoles...),
-	}
-	switch err := a.st.CreateUser(ctx, u); {
-	case errors.Is(err, store.ErrConflict):
-		return nil, ErrUserExists
-	case errors.Is(err, store.ErrInvalid):
-		return nil, describe(ErrInvalidRequest, "the username is missing or not allowed")
-	case err != nil:
-		return nil, storeErr("creating the user", err)
-	}
-	resp, err := a.startSession(ctx, r, u)
-	if err != nil {
-		return nil, err
-	}
-	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.register",
-		slog.String("user_id", u.ID), slog.String("ip", a.ClientIP(r).String()))
-	return resp, nil
-}
-
-// Login returns the handler of POST /auth/login: body
-// {"username","password"}; 200 with a [TokenResponse]; 401
-// invalid_credentials for an unknown user or a wrong password alike (same
-// body, same work); 429 too_many_attempts with Retry-After once the account
-// or the client IP has failed too often ([WithLoginThrottle]); 503 when
-// the store cannot answer or hashing is saturated.
-func (a *Authenticator) Login() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodPost) {
-			return
+		var in struct {
+			Username string `json:"username"`
+			Password secret `json:"password"`
 		}
-		resp, err := a.login(r.Context(), w, r)
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		resp, err := a.Login(r.Context(), in.Username, string(in.Password), a.ClientOf(r))
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		a.writeTokens(w, r, http.StatusOK, resp)
-	})
+		return nil
+	}})
 }
 
-func (a *Authenticator) login(ctx context.Context, w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
-	if err := a.loginCSRF(r); err != nil {
-		return nil, err
-	}
-	var in loginRequest
-	if err := decodeJSON(w, r, &in); err != nil {
-		return nil, err
-	}
-	if in.Username == "" || in.Password == "" {
-		return nil, describe(ErrInvalidRequest, "username and password are required")
-	}
-	now := a.cfg.now()
-	ip := a.ClientIP(r)
-	ipAttr := slog.String("ip", ip.String())
-	ipk := ipKey(ip)
-	release, err := a.throttleIP(ctx, ipk, now)
-	if err != nil {
-		a.auditThrottled(ctx, err, ipAttr)
-		return nil, err
-	}
-	defer release()
-	name, nameErr := store.CanonicalUsername(in.Username)
-	if nameErr != nil {
-		name = in.Username // unusable names are counted (and fail) like any other
-	}
-	acct := accountKey(name)
-	if err := a.chargeAccount(ctx, acct, now); err != nil {
-		a.auditThrottled(ctx, err, ipAttr)
-		return nil, err
-	}
-
-	var u *store.User
-	if nameErr == nil {
-		var err error
-		u, err = a.st.UserByUsername(ctx, name)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			u = nil
-		case err != nil:
-			return nil, storeErr("loading the user", err)
-		}
-	}
-	pw := string(in.Password)
-	ok, rehash := false, false
-	if len(pw) >= MinPasswordLen && len(pw) <= MaxPasswordLen {
-		encoded := a.dummyHash
-		if u != nil {
-			encoded = u.PasswordHash
-		}
-		var err error
-		ok, rehash, err = a.verifyPassword(ctx, pw, encoded)
-		switch {
-		case errors.Is(err, ErrUnavailable):
-			return nil, err
-		case err != nil:
-			// A stored hash this package cannot read: nobody logs in
-			// with it. Logged (without the hash) for the operator.
-			if u != nil {
-				a.log.LogAttrs(ctx, slog.LevelError, "auth.password_hash_unreadable",
-					slog.String("user_id", u.ID))
-			}
-			ok = false
-		}
-		ok = ok && u != nil
-	}
-	if !ok {
-		if _, _, err := a.st.Incr(ctx, ipk, a.cfg.loginWindow); err != nil {
-			return nil, storeErr("login throttle", err)
-		}
-		attrs := []slog.Attr{ipAttr}
-		if u != nil {
-			attrs = append(attrs, slog.String("user_id", u.ID))
-		}
-		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_failed", attrs...)
-		return nil, ErrInvalidCredentials
-	}
-	if err := a.st.Reset(ctx, acct); err != nil {
-		return nil, storeErr("login throttle", err)
-	}
-	if rehash {
-		a.rehash(ctx, u, pw)
-	}
-	resp, err := a.startSession(ctx, r, u)
-	if err != nil {
-		return nil, err
-	}
-	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.login",
-		slog.String("user_id", u.ID), slog.String("username", u.Username), ipAttr)
-	return resp, nil
-}
-
-// rehash replaces u's password hash with one of the configured kind and
-// parameters. A failure is logged and does not fail the login.
-func (a *Authenticator) rehash(ctx context.Context, u *store.User, pw string) {
-	h, err := a.hashPassword(ctx, pw)
-	if err == nil {
-		// Not over a password changed since it was verified. (The store
-		// has no compare-and-swap on users, so this narrows the window
-		// rather than closing it; startSession's second read catches the
-		// rest for this login.)
-		var cur *store.User
-		if cur, err = a.st.User(ctx, u.ID); err == nil && cur.PasswordHash != u.PasswordHash {
-			return
-		}
-		if err == nil {
-			_, err = a.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &h})
-		}
-	}
-	if err != nil {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.rehash_failed", slog.String("user_id", u.ID))
-		return
-	}
-	u.PasswordHash = h
-	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.rehashed", slog.String("user_id", u.ID))
-}
-
-func (a *Authenticator) auditThrottled(ctx context.Context, err error, ip slog.Attr) {
-	var te *ThrottledError
-	if errors.As(err, &te) {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_throttled", ip,
-			slog.Duration("retry_after", te.RetryAfter))
-	}
-}
-
-// Refresh returns the handler of POST /auth/refresh: body
+// RefreshHandler returns the handler of POST /auth/refresh: body
 // {"refresh_token"}; 200 with a new [TokenResponse] (the presented refresh
-// token is spent); 401 invalid_token otherwise. In cookie mode
-// ([WithCookies]) an empty or {} body refreshes with the refresh cookie,
-// and such a request from another origin is refused (403) before anything
-// is spent.
-//
-// Rotation follows RFC 9700 §4.14.2: the session stores only the SHA-256
-// of the current refresh token's jti and rotates it by compare-and-swap, so
-// of concurrent refreshes with one token exactly one wins. Presenting a
-// spent token (the loser of such a race included) is taken as theft: the
-// session is deleted and revoked until its absolute expiry, so every access
-// token issued under it stops working, and the answer is 401.
-//
-// With [WithRefreshReuseGrace] d > 0, the immediately previous token of a
-// session presented within d of its rotation is answered as if it were
-// current: the session is rotated again, from its current token, and a new
-// pair is returned (the pair the earlier request received becomes the
-// previous one, in turn within grace). Any older token, or the previous
-// one after d, ends the session. Concurrent presentations may then each
-// succeed.
-//
-// The user is read on each refresh, so new tokens carry its current roles;
-// no token outlives the session's absolute expiry ([WithSessionMaxAge]).
-func (a *Authenticator) Refresh() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodPost) {
-			return
-		}
+// token is spent, see [Authenticator.Refresh]); 401 invalid_token
+// otherwise. In cookie mode ([WithCookies]) an empty or {} body refreshes
+// with the refresh cookie, and such a request from another origin is
+// refused (403) before anything is spent.
+func (a *Authenticator) RefreshHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 		var in struct {
 			RefreshToken secret `json:"refresh_token"`
 		}
@@ -530,223 +244,268 @@ func (a *Authenticator) Refresh() http.Handler {
 			in.RefreshToken = secret(tok)
 		}
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
-		if in.RefreshToken == "" {
-			a.fail(w, r, describe(ErrInvalidRequest, "refresh_token is required"))
-			return
-		}
-		resp, err := a.refresh(r.Context(), string(in.RefreshToken))
+		resp, err := a.Refresh(r.Context(), string(in.RefreshToken), a.ClientOf(r))
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return err
 		}
 		a.writeTokens(w, r, http.StatusOK, resp)
-	})
+		return nil
+	}})
 }
 
-func (a *Authenticator) refresh(ctx context.Context, tok string) (*TokenResponse, error) {
-	c, err := a.verifier.Verify(ctx, token.Refresh, tok)
-	if err != nil {
-		return nil, verifyErr(err)
-	}
-	if err := a.checkClaims(c); err != nil {
-		return nil, err
-	}
-	if err := a.checkRevoked(ctx, c); err != nil {
-		return nil, err
-	}
-	u, err := a.st.User(ctx, c.Subject)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, describe(ErrInvalidToken, "the user no longer exists")
-	case err != nil:
-		return nil, storeErr("loading the user", err)
-	}
-	now := a.cfg.now()
-	spent := hashID(c.ID)
-	next := store.NewID()
-	rot := store.Rotation{
-		Expected: spent, Next: hashID(next), At: now,
-		IdleExpiresAt: now.Add(a.cfg.refreshTTL),
-	}
-	s, err := a.st.RotateSession(ctx, c.SessionID, rot)
-	grace := false
-	switch {
-	case err == nil:
-	case errors.Is(err, store.ErrNotFound):
-		return nil, describe(ErrInvalidToken, "the session has ended")
-	case errors.Is(err, store.ErrConflict):
-		if s == nil || !a.withinGrace(s, spent, now) {
-			return nil, a.reuseDetected(ctx, c, s, now)
-		}
-		rot.Expected = s.RefreshID
-		s, err = a.st.RotateSession(ctx, c.SessionID, rot)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return nil, describe(ErrInvalidToken, "the session has ended")
-		case errors.Is(err, store.ErrConflict):
-			// Another request rotated in between: a race, not a replay.
-			return nil, describe(ErrInvalidToken, "the refresh token was already used")
-		case err != nil:
-			return nil, storeErr("rotating the session", err)
-		}
-		grace = true
-	default:
-		return nil, storeErr("rotating the session", err)
-	}
-	if s.UserID != c.Subject {
-		return nil, describe(ErrInvalidToken, "the token does not belong to the session")
-	}
-	resp, err := a.issue(u, s, next, now)
-	if err != nil {
-		return nil, err
-	}
-	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.refresh",
-		slog.String("user_id", u.ID), slog.String("session_id", s.ID), slog.Bool("grace", grace))
-	return resp, nil
-}
-
-// withinGrace reports whether spent is s's immediately previous refresh
-// id, rotated away no longer than the grace window ago.
-func (a *Authenticator) withinGrace(s *store.Session, spent string, now time.Time) bool {
-	if a.cfg.reuseGrace <= 0 || s.PreviousRefreshID == "" ||
-		subtle.ConstantTimeCompare([]byte(s.PreviousRefreshID), []byte(spent)) != 1 {
-		return false
-	}
-	age := now.Sub(s.RotatedAt)
-	return age >= 0 && age <= a.cfg.reuseGrace
-}
-
-// reuseDetected ends the session a spent refresh token belongs to: revoked
-// (so every access token issued under it stops) until its absolute expiry,
-// and deleted.
-func (a *Authenticator) reuseDetected(ctx context.Context, c *token.Claims, s *store.Session, now time.Time) error {
-	until := now.Add(a.cfg.sessionMaxAge)
-	if s != nil && !s.ExpiresAt.IsZero() {
-		until = s.ExpiresAt
-	}
-	until = until.Add(a.cfg.leeway)
-	errRevoke := a.st.Revoke(ctx, c.SessionID, until)
-	errDelete := a.st.DeleteSession(ctx, c.SessionID)
-	if errors.Is(errDelete, store.ErrNotFound) {
-		errDelete = nil
-	}
-	a.log.LogAttrs(ctx, slog.LevelWarn, "auth.refresh_reuse_detected",
-		slog.String("user_id", c.Subject), slog.String("session_id", c.SessionID))
-	if err := errors.Join(errRevoke, errDelete); err != nil {
-		return storeErr("ending the session", err)
-	}
-	return describe(ErrInvalidToken, "the refresh token was already used; the session has ended")
-}
-
-// Logout returns the handler of POST /auth/logout: with a valid access
-// token, 204; that token and its whole session end now (its refresh token
-// included). 401 without one.
-func (a *Authenticator) Logout() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodPost) {
-			return
-		}
-		p, r, err := a.principal(r)
-		if err == nil {
-			err = a.logout(r.Context(), p)
-		}
-		if err != nil {
-			a.clearDeadCookies(w, r, err)
-			a.fail(w, r, err)
-			return
-		}
-		a.clearTokenCookies(w)
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
-	})
-}
-
-func (a *Authenticator) logout(ctx context.Context, p *Principal) error {
-	now := a.cfg.now()
-	if err := a.st.Revoke(ctx, p.TokenID, p.Claims.ExpiresAt.Add(a.cfg.leeway)); err != nil {
-		return storeErr("revoking the token", err)
-	}
-	if err := a.endSession(ctx, p.SessionID, now); err != nil {
-		return err
-	}
-	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.logout",
-		slog.String("user_id", p.UserID), slog.String("session_id", p.SessionID))
-	return nil
-}
-
-// LogoutAll returns the handler of POST /auth/logout-all: with a valid
-// access token, 204; every session and token of the user ends now (see
-// [Authenticator.RevokeUser]). 401 without one.
-func (a *Authenticator) LogoutAll() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodPost) {
-			return
-		}
-		p, r, err := a.principal(r)
-		if err == nil {
-			err = a.RevokeUser(r.Context(), p.UserID)
-		}
-		if err != nil {
-			a.clearDeadCookies(w, r, err)
-			a.fail(w, r, err)
-			return
-		}
-		a.log.LogAttrs(r.Context(), slog.LevelInfo, "auth.logout_all", slog.String("user_id", p.UserID))
-		a.clearTokenCookies(w)
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
-	})
-}
-
-// Me returns the handler of GET /me: with a valid access token, 200
-// {"id","username","roles"} from the token (the username from the store
-// when the Verifier cannot read it from the token). 401 without one.
-func (a *Authenticator) Me() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodGet) {
-			return
-		}
-		p, r, err := a.principal(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		name := p.Username
-		if name == "" {
-			u, err := a.st.User(r.Context(), p.UserID)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				a.fail(w, r, describe(ErrInvalidToken, "the user no longer exists"))
-				return
-			case err != nil:
-				a.fail(w, r, storeErr("loading the user", err))
-				return
+// LogoutHandler returns the handler of POST /auth/logout: with a valid
+// access token, 204; that token and its whole session end now
+// ([Authenticator.Logout]). 401 without one.
+func (a *Authenticator) LogoutHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, authed: true, endsSession: true,
+		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+			if err := a.Logout(r.Context(), p); err != nil {
+				return err
 			}
-			name = u.Username
-		}
-		writeJSON(w, http.StatusOK, userInfo(p.UserID, name, p.Roles))
-	})
+			a.clearTokenCookies(w)
+			noContent(w)
+			return nil
+		}})
 }
 
-// Health returns the handler of GET /healthz: 200 {"status":"ok"}, or 503
-// {"status":"unavailable"} when the store cannot answer within 2 seconds:
-// its Ping fails ([store.Pinger]), or it refuses writes
+// LogoutAllHandler returns the handler of POST /auth/logout-all: with a
+// valid access token, 204; every session and token of the user ends now
+// ([Authenticator.LogoutAll]). 401 without one.
+func (a *Authenticator) LogoutAllHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, authed: true, endsSession: true,
+		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+			if err := a.LogoutAll(r.Context(), p); err != nil {
+				return err
+			}
+			a.clearTokenCookies(w)
+			noContent(w)
+			return nil
+		}})
+}
+
+// MeHandler returns the handler of GET /me: with a valid access token, 200
+// {"id","username","roles"} from the token (the username from the store
+// when the token does not carry it). 401 without one.
+func (a *Authenticator) MeHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodGet, authed: true,
+		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+			name := p.Username
+			if name == "" {
+				u, err := a.st.User(r.Context(), p.UserID)
+				switch {
+				case errors.Is(err, store.ErrNotFound):
+					return describe(ErrInvalidToken, "the user no longer exists")
+				case err != nil:
+					return storeErr("loading the user", err)
+				}
+				name = u.Username
+			}
+			writeJSON(w, http.StatusOK, userInfo(p.UserID, name, p.Roles))
+			return nil
+		}})
+}
+
+// HealthHandler returns the handler of GET /healthz: 200 {"status":"ok"},
+// or 503 {"status":"unavailable"} when the store cannot answer within 2
+// seconds: its Ping fails ([store.Pinger]), or it refuses writes
 // ([store.WriteChecker]; a write probe runs at most every 5 seconds, and
 // after a failure at every check until one succeeds).
-func (a *Authenticator) Health() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodGet) {
-			return
-		}
+func (a *Authenticator) HealthHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodGet, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 		if !a.healthy(r.Context()) {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-			return
+			return nil
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+		return nil
+	}})
+}
+
+// SessionsHandler returns the handler of GET /auth/sessions: with a valid
+// access token, 200 [SessionList] of the caller's live sessions
+// ([Authenticator.ListSessions]). 401 without one.
+func (a *Authenticator) SessionsHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodGet, authed: true,
+		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+			out, err := a.ListSessions(r.Context(), p)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, out)
+			return nil
+		}})
+}
+
+// DeleteSessionHandler returns the handler of DELETE /auth/sessions/{id}:
+// with a valid access token, 204 once the caller's session id has ended
+// ([Authenticator.EndSession]: its refresh token and every access token
+// issued under it stop working now). 404 not_found when no live session of
+// the caller has that id: another user's session answers exactly as a
+// missing one. 401 without a token.
+//
+// The id is read from the request's path value "id" (ServeMux, chi), or
+// else from the last segment of the path (gin and other routers).
+func (a *Authenticator) DeleteSessionHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodDelete, authed: true,
+		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+			if err := a.EndSession(r.Context(), p.UserID, pathID(r, 0)); err != nil {
+				return err
+			}
+			noContent(w)
+			return nil
+		}})
+}
+
+// ChangePasswordHandler returns the handler of POST /auth/password/change:
+// with a valid access token and body {"current_password","new_password"},
+// 204 once the password is new_password ([Authenticator.ChangePassword]).
+// 401 invalid_credentials for a wrong current password, counted and
+// throttled with the account's logins (429 too_many_attempts with
+// Retry-After); 400 invalid_request for a bad body or new password; 401
+// without a valid access token.
+func (a *Authenticator) ChangePasswordHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, authed: true,
+		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
+			var in struct {
+				CurrentPassword secret `json:"current_password"`
+				NewPassword     secret `json:"new_password"`
+			}
+			if err := decodeJSON(w, r, &in); err != nil {
+				return err
+			}
+			if err := a.ChangePassword(r.Context(), p, string(in.CurrentPassword), string(in.NewPassword), a.ClientOf(r)); err != nil {
+				return err
+			}
+			noContent(w)
+			return nil
+		}})
+}
+
+// ForgotPasswordHandler returns the handler of POST /auth/password/forgot:
+// body {"username"}; 202 with no body, whether or not the user exists
+// ([Authenticator.ForgotPassword]); 400 invalid_request for a malformed
+// body; 429 too_many_attempts with Retry-After once the name has asked too
+// often ([WithPasswordResetThrottle]).
+func (a *Authenticator) ForgotPasswordHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+		var in struct {
+			Username string `json:"username"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		if err := a.ForgotPassword(r.Context(), in.Username, a.ClientOf(r)); err != nil {
+			return err
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}})
+}
+
+// ResetPasswordHandler returns the handler of POST /auth/password/reset:
+// body {"token","new_password"}; 204 once the user's password is
+// new_password and every session and token of the user has ended
+// ([Authenticator.ResetPassword]). 401 invalid_token for a token that is
+// malformed, expired, of another type, already used, or spent by a password
+// change since it was issued; 400 invalid_request for a bad body or new
+// password (the token then stays usable).
+func (a *Authenticator) ResetPasswordHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+		var in struct {
+			Token       secret `json:"token"`
+			NewPassword secret `json:"new_password"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		if err := a.ResetPassword(r.Context(), string(in.Token), string(in.NewPassword), a.ClientOf(r)); err != nil {
+			return err
+		}
+		noContent(w)
+		return nil
+	}})
+}
+
+// adminRequirement is the decision of the admin handlers: the admin role
+// ([WithAdminRole]), with the policy's inheritance. One that cannot be
+// built denies every request, logged once.
+func (a *Authenticator) adminRequirement() *rbac.Requirement {
+	req, err := a.Requirement(a.cfg.adminRole)
+	if err != nil {
+		a.log.LogAttrs(context.Background(), slog.LevelError, "auth.guard_invalid",
+			slog.String("error", err.Error()))
+		return nil
+	}
+	return req
+}
+
+// UsersHandler returns the handler of GET /admin/users?limit=&cursor=, for
+// principals with the admin role ([WithAdminRole]; 401 without a valid
+// access token, 403 without the role): 200 [UserList]
+// ([Authenticator.ListUsers]), limit defaulting to 100 and at most 1000;
+// 400 invalid_request for a bad limit or cursor.
+func (a *Authenticator) UsersHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodGet, authed: true, guarded: true, require: a.adminRequirement(),
+		serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+			q := r.URL.Query()
+			limit := DefaultUsersPageSize
+			if vs, ok := q["limit"]; ok {
+				n, err := strconv.Atoi(vs[0])
+				if len(vs) != 1 || err != nil || n < 1 || n > MaxUsersPageSize {
+					return describe(ErrInvalidRequest, "limit must be between 1 and 1000")
+				}
+				limit = n
+			}
+			cursor := ""
+			if vs, ok := q["cursor"]; ok {
+				if len(vs) != 1 || vs[0] == "" {
+					return describe(ErrInvalidRequest, "the cursor is not valid")
+				}
+				cursor = vs[0]
+			}
+			users, next, err := a.ListUsers(r.Context(), cursor, limit)
+			if err != nil {
+				return err
+			}
+			out := UserList{Users: make([]UserInfo, len(users)), NextCursor: next}
+			for i, u := range users {
+				out.Users[i] = userInfo(u.ID, u.Username, u.Roles)
+			}
+			writeJSON(w, http.StatusOK, out)
+			return nil
+		}})
+}
+
+// UserRolesHandler returns the handler of PUT /admin/users/{id}/roles,
+// body {"roles":[...]}, for principals with the admin role (401/403
+// otherwise): 200 with the user ({"id","username","roles"}) after
+// [Authenticator.SetRoles]; 400 invalid_request for a bad body or bad
+// roles; 404 not_found for an unknown id.
+//
+// The id is read from the request's path value "id" (ServeMux, chi), or
+// else from the path segment before the last (gin and other routers).
+func (a *Authenticator) UserRolesHandler() http.Handler {
+	return a.handle(endpoint{method: http.MethodPut, authed: true, guarded: true, require: a.adminRequirement(),
+		serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+			var in struct {
+				Roles []string `json:"roles"`
+			}
+			if err := decodeJSON(w, r, &in); err != nil {
+				return err
+			}
+			if in.Roles == nil {
+				return describe(ErrInvalidRequest, "roles is required")
+			}
+			u, err := a.SetRoles(r.Context(), pathID(r, 1), in.Roles)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, userInfo(u.ID, u.Username, u.Roles))
+			return nil
+		}})
 }
 
 // Route is one endpoint of the HTTP API: a path pattern in ServeMux (and
@@ -773,20 +532,20 @@ type Route struct {
 // one.
 func (a *Authenticator) Routes() []Route {
 	return []Route{
-		{"/auth/register", a.Register()},
-		{"/auth/login", a.Login()},
-		{"/auth/refresh", a.Refresh()},
-		{"/auth/logout", a.Logout()},
-		{"/auth/logout-all", a.LogoutAll()},
-		{"/auth/sessions", a.Sessions()},
-		{"/auth/sessions/{id}", a.DeleteSession()},
-		{"/auth/password/change", a.ChangePassword()},
-		{"/auth/password/forgot", a.ForgotPassword()},
-		{"/auth/password/reset", a.ResetPassword()},
-		{"/admin/users", a.Users()},
-		{"/admin/users/{id}/roles", a.UserRoles()},
-		{"/me", a.Me()},
-		{"/healthz", a.Health()},
+		{"/auth/register", a.RegisterHandler()},
+		{"/auth/login", a.LoginHandler()},
+		{"/auth/refresh", a.RefreshHandler()},
+		{"/auth/logout", a.LogoutHandler()},
+		{"/auth/logout-all", a.LogoutAllHandler()},
+		{"/auth/sessions", a.SessionsHandler()},
+		{"/auth/sessions/{id}", a.DeleteSessionHandler()},
+		{"/auth/password/change", a.ChangePasswordHandler()},
+		{"/auth/password/forgot", a.ForgotPasswordHandler()},
+		{"/auth/password/reset", a.ResetPasswordHandler()},
+		{"/admin/users", a.UsersHandler()},
+		{"/admin/users/{id}/roles", a.UserRolesHandler()},
+		{"/me", a.MeHandler()},
+		{"/healthz", a.HealthHandler()},
 	}
 }
 

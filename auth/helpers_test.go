@@ -133,7 +133,13 @@ func newFixture(t testing.TB, st store.Store, opts ...Option) *fixture {
 		WithHasher(fastHasher()), WithClock(clk.Now), WithLogger(slog.New(logs)),
 		WithIssuer(testIssuer), WithAudience(testAudience),
 	}, opts...)
-	a, err := New(signer, verifier, st, all...)
+	// The verified-token cache, as config builds it: the Authenticator
+	// adds none of its own.
+	cache, err := token.NewCache(0)
+	require.NoError(t, err)
+	cached, err := verifier.Cached(cache)
+	require.NoError(t, err)
+	a, err := New(signer, cached, st, all...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	mux := http.NewServeMux()

@@ -12,7 +12,28 @@ import (
 )
 
 // Option configures an [Authenticator]; see [New].
-type Option func(*config)
+//
+// Options that configure the request side ([WithErrorHandler],
+// [WithPolicy], [WithLogger], [WithCookies], [WithInsecureCookies],
+// [WithIssuer], [WithAudience]) are [GateOption]s, which configure a
+// verify-only [Gate] too: one option, one meaning, for both constructors.
+type Option interface{ apply(*config) }
+
+// GateOption configures a [Gate] ([NewGate]) and, being an [Option], the
+// Gate inside an Authenticator ([New]).
+type GateOption interface {
+	Option
+	applyGate(*gateConfig)
+}
+
+type option func(*config)
+
+func (o option) apply(c *config) { o(c) }
+
+type gateOption func(*gateConfig)
+
+func (o gateOption) apply(c *config)          { o(&c.gateConfig) }
+func (o gateOption) applyGate(gc *gateConfig) { o(gc) }
 
 // Defaults and limits of the options.
 const (
@@ -30,36 +51,32 @@ const (
 )
 
 type config struct {
-	accessTTL       time.Duration
-	refreshTTL      time.Duration
-	sessionMaxAge   time.Duration
-	leeway          time.Duration
-	issuer          string
-	audience        []string
-	hasher          Hasher
-	maxHashes       int
-	hashWait        time.Duration
-	maxFailures     int
-	loginWindow     time.Duration
-	trustedProxies  []netip.Prefix
-	reuseGrace      time.Duration
-	noTokenCache    bool
-	now             func() time.Time
-	logger          *slog.Logger
-	errorHandler    ErrorHandler
-	policy          *rbac.Policy
-	adminRole       string
-	notifier        Notifier
-	resetLink       string
-	resetTTL        time.Duration
-	resetRequests   int
-	resetWindow     time.Duration
-	cookies         *CookieConfig
-	insecureCookies bool
+	gateConfig
+	accessTTL      time.Duration
+	refreshTTL     time.Duration
+	sessionMaxAge  time.Duration
+	leeway         time.Duration
+	hasher         Hasher
+	maxHashes      int
+	hashWait       time.Duration
+	maxFailures    int
+	loginWindow    time.Duration
+	trustedProxies []netip.Prefix
+	reuseGrace     time.Duration
+	now            func() time.Time
+	adminRole      string
+	notifier       Notifier
+	resetLink      string
+	resetTTL       time.Duration
+	resetRequests  int
+	resetWindow    time.Duration
+	claims         ClaimsFunc
+	revokePrevious bool
 }
 
 func defaultConfig() config {
 	return config{
+		gateConfig:    defaultGateConfig(),
 		accessTTL:     DefaultAccessTTL,
 		refreshTTL:    DefaultRefreshTTL,
 		sessionMaxAge: DefaultSessionMaxAge,
@@ -69,7 +86,6 @@ func defaultConfig() config {
 		maxFailures:   DefaultMaxFailures,
 		loginWindow:   DefaultLoginWindow,
 		now:           time.Now,
-		errorHandler:  WriteError,
 		adminRole:     DefaultAdminRole,
 		resetTTL:      DefaultPasswordResetTTL,
 		resetRequests: DefaultResetRequests,
@@ -95,10 +111,6 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: login throttle needs at least one failure and a positive window", ErrInvalidConfig)
 	case c.now == nil:
 		return fmt.Errorf("%w: nil clock", ErrInvalidConfig)
-	case c.errorHandler == nil:
-		return fmt.Errorf("%w: nil error handler", ErrInvalidConfig)
-	case c.logger == nil:
-		return fmt.Errorf("%w: nil logger", ErrInvalidConfig)
 	case isNil(c.hasher):
 		return fmt.Errorf("%w: nil hasher", ErrInvalidConfig)
 	case c.adminRole == "":
@@ -113,11 +125,6 @@ func (c *config) validate() error {
 			return err
 		}
 	}
-	for _, a := range c.audience {
-		if a == "" {
-			return fmt.Errorf("%w: empty audience", ErrInvalidConfig)
-		}
-	}
 	for _, p := range c.trustedProxies {
 		if !p.IsValid() {
 			return fmt.Errorf("%w: invalid trusted proxy prefix", ErrInvalidConfig)
@@ -129,43 +136,45 @@ func (c *config) validate() error {
 // WithAccessTTL sets the lifetime of access tokens. Default 15 minutes, at
 // most 24 hours. An access token cannot be recalled faster than a
 // revocation check, so shorter is safer; longer saves refreshes.
-func WithAccessTTL(d time.Duration) Option { return func(c *config) { c.accessTTL = d } }
+func WithAccessTTL(d time.Duration) Option { return option(func(c *config) { c.accessTTL = d }) }
 
 // WithRefreshTTL sets the lifetime of refresh tokens, which is also a
 // session's idle timeout: a session not refreshed within it ends. Default 7
 // days; it must be at least the access TTL. Shorten it to log idle devices
 // out sooner.
-func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refreshTTL = d } }
+func WithRefreshTTL(d time.Duration) Option { return option(func(c *config) { c.refreshTTL = d }) }
 
 // WithSessionMaxAge sets the absolute lifetime of a login: refresh rotation
 // never extends a session past it. Default 30 days. Shorten it to make
 // users log in again more often.
-func WithSessionMaxAge(d time.Duration) Option { return func(c *config) { c.sessionMaxAge = d } }
+func WithSessionMaxAge(d time.Duration) Option {
+	return option(func(c *config) { c.sessionMaxAge = d })
+}
 
 // WithLeeway declares the clock-skew leeway your Verifier allows on exp, so
 // revocations are remembered that much longer than the tokens they stop.
 // Default 30 seconds, at most 5 minutes. Set it to what you passed to
 // token.WithLeeway.
-func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
+func WithLeeway(d time.Duration) Option { return option(func(c *config) { c.leeway = d }) }
 
 // WithIssuer sets the iss written into every token, and required of every
 // token presented (besides what the Verifier checks). Default none: set it,
 // and the same on the Verifier, whenever one key could sign for more than
 // one service.
-func WithIssuer(iss string) Option { return func(c *config) { c.issuer = iss } }
+func WithIssuer(iss string) GateOption { return gateOption(func(c *gateConfig) { c.issuer = iss }) }
 
 // WithAudience sets the aud written into every token, and one of which is
 // required of every token presented. Default none; set it as for
 // [WithIssuer].
-func WithAudience(aud ...string) Option {
-	return func(c *config) { c.audience = append([]string(nil), aud...) }
+func WithAudience(aud ...string) GateOption {
+	return gateOption(func(c *gateConfig) { c.audience = append([]string(nil), aud...) })
 }
 
 // WithHasher sets the password hasher. Default [Argon2id] with OWASP's
 // parameters; use [NewBcrypt] to create hashes other stacks can read.
 // Hashes of either kind verify whatever the hasher, and are replaced by the
 // configured kind at the next login.
-func WithHasher(h Hasher) Option { return func(c *config) { c.hasher = h } }
+func WithHasher(h Hasher) Option { return option(func(c *config) { c.hasher = h }) }
 
 // WithMaxConcurrentHashes bounds how many password hashes run at once and
 // how long a request waits for a free slot before it gets 503. Default
@@ -173,7 +182,7 @@ func WithHasher(h Hasher) Option { return func(c *config) { c.hasher = h } }
 // core (and, with argon2id, every megabyte) from protected routes. Raise it
 // on machines where logins compete with little else.
 func WithMaxConcurrentHashes(n int, wait time.Duration) Option {
-	return func(c *config) { c.maxHashes, c.hashWait = n, wait }
+	return option(func(c *config) { c.maxHashes, c.hashWait = n, wait })
 }
 
 // WithLoginThrottle sets how many failed logins an account may have within
@@ -181,7 +190,7 @@ func WithMaxConcurrentHashes(n int, wait time.Duration) Option {
 // many. Default 10 failures in 15 minutes. Lower it for high-value accounts;
 // note that a throttle also lets anyone lock an account for one window.
 func WithLoginThrottle(maxFailures int, window time.Duration) Option {
-	return func(c *config) { c.maxFailures, c.loginWindow = maxFailures, window }
+	return option(func(c *config) { c.maxFailures, c.loginWindow = maxFailures, window })
 }
 
 // WithTrustedProxies lists the reverse proxies whose X-Forwarded-For is
@@ -189,7 +198,7 @@ func WithLoginThrottle(maxFailures int, window time.Duration) Option {
 // client IP is the connection's. Set it when the service sits behind a load
 // balancer, or every client shares the balancer's throttle.
 func WithTrustedProxies(prefixes []netip.Prefix) Option {
-	return func(c *config) { c.trustedProxies = append([]netip.Prefix(nil), prefixes...) }
+	return option(func(c *config) { c.trustedProxies = append([]netip.Prefix(nil), prefixes...) })
 }
 
 // WithRefreshReuseGrace lets the immediately previous refresh token of a
@@ -197,20 +206,13 @@ func WithTrustedProxies(prefixes []netip.Prefix) Option {
 // session (see [Authenticator.Refresh]). Default 0, at most 60 seconds.
 // Raise it only for clients whose tabs refresh concurrently: within the
 // window a stolen previous token works too.
-func WithRefreshReuseGrace(d time.Duration) Option { return func(c *config) { c.reuseGrace = d } }
-
-// WithoutTokenCache turns off the verified-token cache the Authenticator
-// puts in front of a *token.JWTVerifier that has none. Default: on, with
-// token.DefaultCacheCapacity entries (about 30 MiB): a token seen before
-// skips its signature and JSON work, while its type, expiry, key and the
-// store's revocation check still run on every request. Turn it off when
-// memory is tight or to measure the uncached path; or pass a verifier
-// built with token.WithCache to size the cache yourself.
-func WithoutTokenCache() Option { return func(c *config) { c.noTokenCache = true } }
+func WithRefreshReuseGrace(d time.Duration) Option {
+	return option(func(c *config) { c.reuseGrace = d })
+}
 
 // WithClock sets the source of the current time. Default time.Now; tests
 // inject a fake clock (use the same one for the token Signer and Verifier).
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+func WithClock(now func() time.Time) Option { return option(func(c *config) { c.now = now }) }
 
 // WithLogger sets the logger for audit events (login success and failure,
 // throttling, refresh, refresh reuse, logout, logout-all, session ended,
@@ -218,24 +220,26 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // slog.Default(); pass your security log's logger to keep audit events
 // apart from application logs. No password, token or key is ever an
 // attribute.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) GateOption { return gateOption(func(c *gateConfig) { c.logger = l }) }
 
 // WithErrorHandler replaces the default error responses ([WriteError]).
 // The handler receives errors of this package; use [ResponseFor] to keep
 // the status codes of the HTTP API.
-func WithErrorHandler(h ErrorHandler) Option { return func(c *config) { c.errorHandler = h } }
+func WithErrorHandler(h ErrorHandler) GateOption {
+	return gateOption(func(c *gateConfig) { c.errorHandler = h })
+}
 
 // WithPolicy makes [Authenticator.Authorize] honour p's role inheritance
 // (an "admin" that inherits "editor" passes a guard for "editor"), and lets
 // it name only roles p defines. Default none: a guard matches the roles it
 // names exactly.
-func WithPolicy(p *rbac.Policy) Option { return func(c *config) { c.policy = p } }
+func WithPolicy(p *rbac.Policy) GateOption { return gateOption(func(c *gateConfig) { c.policy = p }) }
 
 // WithAdminRole names the role the admin handlers ([Authenticator.Users],
 // [Authenticator.UserRoles]) require. Default "admin"; with [WithPolicy],
 // roles that inherit it pass too. Change it when your administrators
 // already have a role of another name.
-func WithAdminRole(role string) Option { return func(c *config) { c.adminRole = role } }
+func WithAdminRole(role string) Option { return option(func(c *config) { c.adminRole = role }) }
 
 // WithPasswordReset turns on password-reset messages: POST
 // /auth/password/forgot for an existing user has n send a [PasswordReset]
@@ -249,20 +253,20 @@ func WithAdminRole(role string) Option { return func(c *config) { c.adminRole = 
 // at its first use). Needs a *token.JWTVerifier (as [New]'s verifier) to
 // read the token's claims.
 func WithPasswordReset(n Notifier, linkBase string) Option {
-	return func(c *config) { c.notifier, c.resetLink = n, linkBase }
+	return option(func(c *config) { c.notifier, c.resetLink = n, linkBase })
 }
 
 // WithPasswordResetTTL sets how long a reset token works. Default 15
 // minutes, at least 1 minute and at most 24 hours: the token opens the
 // account to whoever reads the message, so keep it short.
-func WithPasswordResetTTL(d time.Duration) Option { return func(c *config) { c.resetTTL = d } }
+func WithPasswordResetTTL(d time.Duration) Option { return option(func(c *config) { c.resetTTL = d }) }
 
 // WithPasswordResetThrottle sets how many forgot-password requests one
 // username may make within window before further ones get 429. Default 3
 // in 15 minutes, which bounds how many messages anyone can make a user
 // receive. Names that do not exist are counted alike.
 func WithPasswordResetThrottle(maxRequests int, window time.Duration) Option {
-	return func(c *config) { c.resetRequests, c.resetWindow = maxRequests, window }
+	return option(func(c *config) { c.resetRequests, c.resetWindow = maxRequests, window })
 }
 
 func checkResetLink(n Notifier, link string) error {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -296,4 +298,45 @@ func checkNewPassword(pw string) error {
 		return ErrPasswordTooLong
 	}
 	return nil
+}
+
+// acquireHash takes one of the password-hashing slots, waiting at most
+// the configured time.
+func (a *Authenticator) acquireHash(ctx context.Context) (release func(), err error) {
+	release = func() { <-a.hashSlots }
+	select {
+	case a.hashSlots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	t := time.NewTimer(a.cfg.hashWait)
+	defer t.Stop()
+	select {
+	case a.hashSlots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ErrHasherBusy)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	}
+}
+
+// hashPassword hashes within a slot.
+func (a *Authenticator) hashPassword(ctx context.Context, pw string) (string, error) {
+	release, err := a.acquireHash(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return a.cfg.hasher.Hash(pw)
+}
+
+// verifyPassword verifies within a slot.
+func (a *Authenticator) verifyPassword(ctx context.Context, pw, encoded string) (ok, rehash bool, err error) {
+	release, err := a.acquireHash(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
+	return a.cfg.hasher.Verify(pw, encoded)
 }

@@ -143,6 +143,9 @@ func ResponseFor(err error) ErrorResponse {
 			// Role names are RFC 6750 scope-tokens (rbac validates them).
 			e.Challenge += `, scope="` + se.scope + `"`
 		}
+		if se != nil && se.permission {
+			e.Description = "the principal lacks the required permission"
+		}
 	case errors.Is(err, ErrRevoked):
 		e = ErrorResponse{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
 			Description: "the token has been revoked", Challenge: challengeInvalidToken}

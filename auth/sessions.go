@@ -28,63 +28,27 @@ type SessionList struct {
 	Sessions []SessionInfo `json:"sessions"`
 }
 
-// Sessions returns the handler of GET /auth/sessions: with a valid access
-// token, 200 [SessionList] of the caller's live sessions, oldest first,
-// the one of the presented token marked current. 401 without one.
-//
-// Sessions end by themselves at their idle timeout ([WithRefreshTTL]) or
-// absolute lifetime ([WithSessionMaxAge]): the store expires them, and they
-// are no longer listed.
-func (a *Authenticator) Sessions() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodGet) {
-			return
-		}
-		p, r, err := a.principal(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		ss, err := a.st.UserSessions(r.Context(), p.UserID)
-		if err != nil {
-			a.fail(w, r, storeErr("listing sessions", err))
-			return
-		}
-		out := SessionList{Sessions: make([]SessionInfo, 0, len(ss))}
-		for _, s := range ss {
-			out.Sessions = append(out.Sessions, SessionInfo{
-				ID: s.ID, CreatedAt: s.CreatedAt.UTC(), LastUsedAt: s.LastUsedAt.UTC(),
-				UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == p.SessionID,
-			})
-		}
-		writeJSON(w, http.StatusOK, out)
-	})
-}
-
-// DeleteSession returns the handler of DELETE /auth/sessions/{id}: with a
-// valid access token, 204 once the caller's session id has ended (its
-// refresh token and every access token issued under it stop working now).
-// 404 not_found when no live session of the caller has that id: another
-// user's session answers exactly as a missing one. 401 without a token.
-//
-// The id is read from the request's path value "id" (ServeMux, chi), or
-// else from the last segment of the path (gin and other routers).
-func (a *Authenticator) DeleteSession() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.allowMethod(w, r, http.MethodDelete) {
-			return
-		}
-		p, r, err := a.principal(r)
-		if err == nil {
-			err = a.EndSession(r.Context(), p.UserID, pathID(r, 0))
-		}
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
-	})
+// ListSessions returns p's user's live sessions, oldest first, the one of
+// p's token marked current. Sessions end by themselves at their idle
+// timeout ([WithRefreshTTL]) or absolute lifetime ([WithSessionMaxAge]):
+// the store expires them, and they are no longer listed. This is GET
+// /auth/sessions without HTTP.
+func (a *Authenticator) ListSessions(ctx context.Context, p *Principal) (*SessionList, error) {
+	if p == nil {
+		return nil, ErrNoToken
+	}
+	ss, err := a.st.UserSessions(ctx, p.UserID)
+	if err != nil {
+		return nil, storeErr("listing sessions", err)
+	}
+	out := &SessionList{Sessions: make([]SessionInfo, 0, len(ss))}
+	for _, s := range ss {
+		out.Sessions = append(out.Sessions, SessionInfo{
+			ID: s.ID, CreatedAt: s.CreatedAt.UTC(), LastUsedAt: s.LastUsedAt.UTC(),
+			UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == p.SessionID,
+		})
+	}
+	return out, nil
 }
 
 // EndSession ends the session sessionID of user userID: the session is

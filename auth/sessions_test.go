@@ -137,7 +137,7 @@ func TestDeleteSession(t *testing.T) {
 	w = httptest.NewRecorder()
 	r := httptest.NewRequest("DELETE", "/v1/auth/sessions/"+twoID, nil)
 	r.Header.Set("Authorization", "Bearer "+two.AccessToken)
-	f.a.DeleteSession().ServeHTTP(w, r)
+	f.a.DeleteSessionHandler().ServeHTTP(w, r)
 	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
 	assert.Equal(t, http.StatusUnauthorized, f.status(two.AccessToken))
 }

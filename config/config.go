@@ -217,6 +217,13 @@ type Config struct {
 	// http during local development only (COOKIE_INSECURE). Default false.
 	CookieInsecure bool
 
+	// JWKSURL is the issuing service's JWK Set
+	// (http(s)://issuer/.well-known/jwks.json) that a verify-only service
+	// ([BuildGate]) reads its keys from (JWKS_URL): https, or http to a
+	// loopback address. Default unset; required by BuildGate, ignored by
+	// Build.
+	JWKSURL string
+
 	// notes are what reading the variables had to say; Build logs them.
 	notes []note
 }

@@ -1,6 +1,8 @@
 // Package rbac is role-based access control for gatekeep: roles with
-// inheritance, permissions with wildcards, and guards whose decisions are
-// precomputed when the policy loads.
+// inheritance, permissions with wildcards, and decisions precomputed when
+// the policy loads. It decides only; package auth turns a decision into
+// middleware and renders its 401 and 403 (auth.Gate.Guard,
+// auth.Gate.Authorize with auth.WithPolicy), so every router answers alike.
 //
 // A [Policy] is a list of [Role]s. A role inherits every role and permission
 // of its parents, so with admin ⊇ editor ⊇ viewer a principal holding
@@ -15,23 +17,15 @@
 //
 // A principal's roles come from its token and need not all be in the
 // policy: a role the policy does not define grants only itself, by exact
-// name. Guards and requirements may only name roles and permissions the
-// policy knows (building one that does not is an error), so such a role
-// never meets a guard.
+// name. Requirements may only name roles and permissions the policy knows
+// (building one that does not is an error), so such a role never meets
+// one.
 //
 // Every decision is resolved when a [Requirement] is built; checking one is a
-// few map lookups and bit operations with no allocation. [Guards] wraps
-// requirements as net/http middleware; other routers' adapters call
-// [Requirement.Check] themselves and share the decision logic.
+// few map lookups and bit operations with no allocation. [Requirement.Scope]
+// is the scope a 403's WWW-Authenticate challenge names.
 //
-// Denials follow gatekeep's HTTP contract: 401 with `WWW-Authenticate:
-// Bearer realm="gatekeep"` when there is no principal, 403 with
-// error="insufficient_scope" and the required roles or permissions as scope
-// otherwise, each with a JSON body {"error","error_description"}.
-// [WithRenderer] replaces the rendering.
-//
-// This package imports nothing else of gatekeep; the auth package plugs its
-// principal in through a [RolesFunc].
+// This package imports nothing else of gatekeep.
 //
 // # Usage
 //
@@ -44,15 +38,13 @@
 //	  {"name": "admin",  "inherits": ["editor"], "permissions": ["*"]}
 //	]}
 //
-// then build guards once at start-up and wrap routes with them:
+// then build requirements once at start-up and guard routes with them:
 //
 //	policy, err := rbac.LoadPolicyFile("policy.json")
 //	if err != nil { ... }
-//	guards, err := rbac.NewGuards(policy, rolesFromContext)
+//	canEdit, err := rbac.NewRequirement(policy, rbac.AllPermissions, "articles:write")
 //	if err != nil { ... }
-//	editOnly, err := guards.RequirePermission("articles:write")
-//	if err != nil { ... }
-//	mux.Handle("POST /articles", editOnly(createArticle))
+//	mux.Handle("POST /articles", a.Guard(canEdit)(createArticle)) // a: an auth.Gate or Authenticator
 //
 // Loading fails, naming the offending entry, on an unknown parent role, an
 // inheritance cycle ("a -> b -> a"), a malformed permission, a duplicate or

@@ -30,8 +30,7 @@ var (
 	// ErrUnknownPermission means a requirement names a permission that no
 	// role of the policy grants by name or by a resource wildcard.
 	ErrUnknownPermission = errors.New("rbac: unknown permission")
-	// ErrInvalidRequirement means a requirement or a guard cannot be built:
-	// no roles or permissions given, an unknown [Kind], a nil policy, a nil
-	// [RolesFunc] or a nil [Renderer].
+	// ErrInvalidRequirement means a requirement cannot be built: no roles
+	// or permissions given, an unknown [Kind] or a nil policy.
 	ErrInvalidRequirement = errors.New("rbac: invalid requirement")
 )

@@ -36,7 +36,7 @@ type Role struct {
 // Policy is a validated, immutable set of roles with every decision
 // precomputed: which roles each role includes and which permissions it
 // grants. Build one with [NewPolicy], [LoadPolicy] or [LoadPolicyFile], then
-// derive [Requirement]s or [Guards] from it. A Policy is safe for concurrent
+// derive [Requirement]s from it. A Policy is safe for concurrent
 // use.
 type Policy struct {
 	names []string         // declaration order

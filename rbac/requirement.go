@@ -45,7 +45,7 @@ func (k Kind) permissions() bool { return k == AllPermissions || k == AnyPermiss
 // when it is built: for each role of the policy it holds the bitmask of the
 // requirement's items that role satisfies, so [Requirement.Check] is a few
 // map lookups and bit operations, with no allocation. It is router-neutral:
-// the net/http [Guards] use it, and so can any other adapter. A Requirement
+// package auth's guards use it, and so can any other code. A Requirement
 // is immutable and safe for concurrent use.
 type Requirement struct {
 	kind  Kind

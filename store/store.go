@@ -30,6 +30,10 @@ type User struct {
 
 // UserUpdate names the fields of a user to change; a nil field is left as it is.
 type UserUpdate struct {
+	// PasswordHash is written unconditionally, whatever hash is stored:
+	// for an administrator setting a password. A password change, reset or
+	// rehash that was checked against the stored hash uses
+	// [UserStore.SetPasswordHash], which cannot undo a concurrent one.
 	PasswordHash *string
 	// Roles replaces the roles when non-nil; a non-nil empty slice clears them.
 	Roles []string
@@ -63,6 +67,19 @@ type UserStore interface {
 	// DeleteUser removes the user and frees its username, or returns
 	// ErrNotFound.
 	DeleteUser(ctx context.Context, id string) error
+	// SetPasswordHash is a compare-and-swap of the user's password hash:
+	// when the stored hash equals expected (the one the caller checked a
+	// password against, or derived a reset link from) it atomically
+	// becomes next, UpdatedAt is set, and the updated user is returned.
+	// When it does not (a concurrent change, reset or rehash came first)
+	// nothing changes and the user is returned as stored with ErrConflict,
+	// so the caller can check again against the hash that won; of
+	// concurrent swaps from one expected hash exactly one wins. The compare
+	// is exact, byte for byte; an expected "" matches only a user stored
+	// without a hash. ErrNotFound when the user is missing; ErrInvalid for
+	// an empty next. As with every write, a call that fails with
+	// ErrUnavailable may or may not have been applied.
+	SetPasswordHash(ctx context.Context, id, expected, next string) (*User, error)
 }
 
 // Session is one login (one device). Refresh token ids are stored as hashes,

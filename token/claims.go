@@ -17,6 +17,20 @@ var registered = map[string]bool{
 	"iat": true, "jti": true, "sid": true, "roles": true,
 }
 
+// usernameClaim is read into Claims.Username. Extra may carry it only
+// when Username is empty.
+const usernameClaim = "preferred_username"
+
+// known reports whether a payload member is read into Claims (matching
+// names in any case, as encoding/json does): every other member makes the
+// token carry application claims.
+func known(name string) bool {
+	if len(name) == len(usernameClaim) && asciiEqualFold(name, usernameClaim) {
+		return true
+	}
+	return foldsToRegistered(name)
+}
+
 // outClaims is the signing form of Claims.
 type outClaims struct {
 	Iss   string   `json:"iss,omitempty"`
@@ -28,6 +42,7 @@ type outClaims struct {
 	Jti   string   `json:"jti,omitempty"`
 	Sid   string   `json:"sid,omitempty"`
 	Roles []string `json:"roles,omitempty"`
+	User  string   `json:"preferred_username,omitempty"`
 }
 
 // inClaims is the verifying form of Claims.
@@ -41,6 +56,9 @@ type inClaims struct {
 	Jti   string      `json:"jti"`
 	Sid   string      `json:"sid"`
 	Roles []string    `json:"roles"`
+	User  string      `json:"preferred_username"`
+	// extra records that the payload has members besides these.
+	extra bool
 }
 
 func unixOrZero(t time.Time) int64 {
@@ -55,7 +73,7 @@ func marshalClaims(c *Claims, defIss string, defAud []string) ([]byte, error) {
 	o := outClaims{
 		Iss: c.Issuer, Sub: c.Subject, Exp: c.ExpiresAt.Unix(),
 		Nbf: unixOrZero(c.NotBefore), Iat: unixOrZero(c.IssuedAt),
-		Jti: c.ID, Sid: c.SessionID, Roles: c.Roles,
+		Jti: c.ID, Sid: c.SessionID, Roles: c.Roles, User: c.Username,
 	}
 	if o.Iss == "" {
 		o.Iss = defIss
@@ -92,7 +110,7 @@ func marshalClaims(c *Claims, defIss string, defAud []string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: Extra must encode to a JSON object", ErrInvalidClaims)
 	}
 	for name := range fields {
-		if registered[name] {
+		if registered[name] || name == usernameClaim && c.Username != "" {
 			return nil, fmt.Errorf("%w: Extra uses the registered claim name %q", ErrInvalidClaims, name)
 		}
 	}
@@ -177,4 +195,20 @@ func (d numericDate) time() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(d.sec, 0).UTC()
+}
+
+// hasExtraMembers reports whether payload, a JSON object encoding/json has
+// already accepted, has a member known does not claim: the general path's
+// answer to the question decodeClaims answers as it parses.
+func hasExtraMembers(payload []byte) bool {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(payload, &members) != nil {
+		return true // not reached for accepted payloads; keep the raw form
+	}
+	for name := range members {
+		if !known(name) {
+			return true
+		}
+	}
+	return false
 }

@@ -109,6 +109,7 @@ func decodeClaims(payload []byte, in *inClaims) bool {
 		return false
 	}
 	var seen uint16
+	in.extra = false
 	p.ws()
 	if !p.eat('}') {
 		for {
@@ -150,11 +151,15 @@ func decodeClaims(payload []byte, in *inClaims) bool {
 			case "roles":
 				bit = 1 << 8
 				in.Roles, ok = p.strs(false)
+			case usernameClaim:
+				bit = 1 << 9
+				in.User, ok = p.str()
 			default:
 				// encoding/json would match a name differing only in case.
-				if foldsToRegistered(name) {
+				if known(name) {
 					return false
 				}
+				in.extra = true
 				ok = p.skip(0)
 			}
 			if !ok || seen&bit != 0 {

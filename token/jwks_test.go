@@ -350,3 +350,72 @@ func TestRemoteRefetchKeepsCache(t *testing.T) {
 		t.Fatal("a token of a replaced key still verifies")
 	}
 }
+
+// TestRemoteKeySourceAlgLessJWKs: RFC 7517 makes alg optional and most
+// identity providers omit it. With the algorithm configured, a JWK without
+// alg is taken when its kty and crv fit; one that does not fit, or names
+// another alg, is ignored; without the configuration, alg-less JWKs are
+// ignored as before.
+func TestRemoteKeySourceAlgLessJWKs(t *testing.T) {
+	es := keyFor(t, token.ES256, "es")
+	es384 := keyFor(t, token.ES384, "es384")
+	rs := keyFor(t, token.RS256, "rs")
+	set := func(k *token.Key, dropAlg bool, alg string) map[string]any {
+		ks, err := token.NewKeySet(k)
+		must(t, err)
+		b, err := json.Marshal(ks.JWKS().Keys[0])
+		must(t, err)
+		var m map[string]any
+		must(t, json.Unmarshal(b, &m))
+		if dropAlg {
+			delete(m, "alg")
+		}
+		if alg != "" {
+			m["alg"] = alg
+		}
+		return m
+	}
+	body, err := json.Marshal(map[string]any{"keys": []any{
+		set(es, true, ""),    // ES256 key without alg: fits ES256
+		set(es384, true, ""), // P-384 without alg: crv does not fit ES256
+		set(rs, true, ""),    // RSA without alg: kty does not fit ES256
+	}})
+	must(t, err)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+
+	pinned, err := token.NewRemoteKeySource(srv.URL, token.WithRemoteAlgorithm(token.ES256))
+	must(t, err)
+	v, err := token.NewVerifier(pinned, token.WithClock(clock))
+	must(t, err)
+	if _, err := v.Verify(ctx, token.Access, signWith(t, es)); err != nil {
+		t.Fatalf("alg-less ES256 JWK: %v", err)
+	}
+	for _, k := range []*token.Key{es384, rs} {
+		if _, err := v.Verify(ctx, token.Access, signWith(t, k)); !errors.Is(err, token.ErrUnknownKey) {
+			t.Fatalf("%s key of a JWK that does not fit ES256: %v", k.KID(), err)
+		}
+	}
+
+	unpinned, err := token.NewRemoteKeySource(srv.URL)
+	must(t, err)
+	if _, err := unpinned.LookupKey(ctx, "es"); !errors.Is(err, token.ErrUnknownKey) {
+		t.Fatalf("without a configured algorithm an alg-less JWK is ignored: %v", err)
+	}
+
+	// A JWK naming another alg than the configured one is ignored.
+	body, err = json.Marshal(map[string]any{"keys": []any{set(es, false, "ES384")}})
+	must(t, err)
+	other, err := token.NewRemoteKeySource(srv.URL, token.WithRemoteAlgorithm(token.ES256))
+	must(t, err)
+	if _, err := other.LookupKey(ctx, "es"); !errors.Is(err, token.ErrUnknownKey) {
+		t.Fatalf("a JWK of another alg: %v", err)
+	}
+	if _, err := token.NewRemoteKeySource(srv.URL, token.WithRemoteAlgorithm("none")); err == nil {
+		t.Fatal("an unknown algorithm is refused")
+	}
+}

@@ -142,6 +142,7 @@ type remoteConfig struct {
 	clock    func() time.Time
 	anyHTTP  bool
 	errs     []error
+	alg      Algorithm
 }
 
 // WithInsecureHTTP lets [NewRemoteKeySource] fetch over plain http from any
@@ -207,5 +208,20 @@ func WithRemoteClock(now func() time.Time) RemoteOption {
 			r.errs = append(r.errs, fmt.Errorf("%w: nil clock", ErrInvalidConfig))
 		}
 		r.clock = now
+	}
+}
+
+// WithRemoteAlgorithm pins every key taken from the set to alg: a JWK
+// without alg is taken as alg when its kty (and crv) fit it, RFC 7517
+// making alg optional and most identity providers omitting it; a JWK of
+// another alg, or whose kty or crv does not fit, is ignored. Default none:
+// only JWKs that name their alg are taken, each with its own.
+func WithRemoteAlgorithm(alg Algorithm) RemoteOption {
+	return func(r *remoteConfig) {
+		if _, err := lookupAlg(alg); err != nil {
+			r.errs = append(r.errs, err)
+			return
+		}
+		r.alg = alg
 	}
 }

@@ -183,12 +183,13 @@ func (r *RemoteKeySource) fetch(ctx context.Context) (map[string]*Key, error) {
 	if int64(len(body)) > r.cfg.maxBody {
 		return nil, fmt.Errorf("%w: JWKS larger than %d bytes", ErrUnavailable, r.cfg.maxBody)
 	}
-	return parseJWKS(body)
+	return parseJWKS(body, r.cfg.alg)
 }
 
 // parseJWKS keeps the usable keys of a JWK Set; a kid that appears twice is
-// ambiguous and dropped altogether.
-func parseJWKS(body []byte) (map[string]*Key, error) {
+// ambiguous and dropped altogether. With alg set, every key is pinned to it
+// (see WithRemoteAlgorithm).
+func parseJWKS(body []byte, alg Algorithm) (map[string]*Key, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
@@ -201,6 +202,12 @@ func parseJWKS(body []byte) (map[string]*Key, error) {
 		var j JWK
 		if json.Unmarshal(raw, &j) != nil {
 			continue
+		}
+		if alg != "" {
+			if j.Alg != "" && j.Alg != string(alg) {
+				continue // another algorithm than the one configured
+			}
+			j.Alg = string(alg) // kty and crv must fit it: Key checks
 		}
 		k, err := j.Key()
 		if err != nil {

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -31,11 +32,28 @@ type Claims struct {
 	ID        string    // jti: set by the Signer when empty, 128 random bits
 	SessionID string    // sid
 	Roles     []string  // roles
-	// Extra carries an application's own claims: any value that
-	// encoding/json marshals to an object, merged beside the registered
-	// claims on signing. See VerifyInto to read them back typed.
+	// Username is the canonical username (preferred_username, OpenID
+	// Connect Core §5.1), which gatekeep's access tokens carry so that a
+	// request needs no user lookup to name its caller.
+	Username string
+	// Extra carries an application's own claims. On signing: any value
+	// that encoding/json marshals to an object, merged beside the
+	// registered claims. On verifying, [JWTVerifier.Verify] sets it to the
+	// token's verified payload as [RawClaims] when the payload holds any
+	// member besides the registered ones and preferred_username, and
+	// leaves it nil otherwise; [VerifyInto] decodes them typed.
 	Extra any
 }
+
+// RawClaims is a verified token's whole payload, a JSON object, as
+// [JWTVerifier.Verify] puts it in [Claims.Extra] when the token carries
+// application claims. It may be shared with the verifier's cache: never
+// write to it.
+type RawClaims []byte
+
+// Decode unmarshals the claims into v (a pointer to the application's
+// struct or map), as encoding/json does.
+func (r RawClaims) Decode(v any) error { return json.Unmarshal(r, v) }
 
 // Signer issues tokens. Implementations are safe for concurrent use.
 type Signer interface {

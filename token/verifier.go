@@ -1,6 +1,7 @@
 package token
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"encoding/json"
@@ -69,7 +70,8 @@ func (v *JWTVerifier) Cache() *Cache { return v.cfg.cache }
 // to that key's algorithm, signature, then claims: exp required and not past,
 // nbf and iat not in the future (each with the leeway), iss and aud when
 // configured. jku, x5u, jwk and x5c headers are never read. Claims.Extra is
-// left nil; use [VerifyInto] to read application claims.
+// the payload as [RawClaims] when the token carries application claims,
+// nil otherwise; [VerifyInto] decodes them typed.
 //
 // With a [Cache], a token verified before is answered from it after the
 // type, time and key checks described there. Claims returned by a verifier
@@ -310,6 +312,9 @@ func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extr
 	if v.cfg.noFast || !decodeClaims(sc.payload, in) {
 		var gen inClaims // its own variable: in stays on the caller's stack
 		err := json.Unmarshal(sc.payload, &gen)
+		if err == nil {
+			gen.extra = hasExtraMembers(sc.payload)
+		}
 		*in = gen
 		if err != nil {
 			var se *json.SyntaxError
@@ -325,7 +330,12 @@ func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extr
 	c := &Claims{
 		Issuer: in.Iss, Subject: in.Sub, Audience: []string(in.Aud),
 		ExpiresAt: in.Exp.time(), NotBefore: in.Nbf.time(), IssuedAt: in.Iat.time(),
-		ID: in.Jti, SessionID: in.Sid, Roles: in.Roles,
+		ID: in.Jti, SessionID: in.Sid, Roles: in.Roles, Username: in.User,
+	}
+	if in.extra {
+		// Application claims: keep the payload, copied out of the pooled
+		// buffer, for the caller to decode.
+		c.Extra = RawClaims(bytes.Clone(sc.payload))
 	}
 	var x any
 	if extra != nil {

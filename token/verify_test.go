@@ -371,6 +371,56 @@ func TestVerifyIntoTypedExtra(t *testing.T) {
 	}
 }
 
+func TestVerifyUsernameAndRawClaims(t *testing.T) {
+	ks := mustSet(t)
+	s, err := token.NewSigner(ks, token.WithClock(clock))
+	must(t, err)
+	plain, err := token.NewVerifier(ks, token.WithClock(clock))
+	must(t, err)
+	cache, err := token.NewCache(16)
+	must(t, err)
+	cached, err := token.NewVerifier(ks, token.WithClock(clock), token.WithCache(cache))
+	must(t, err)
+	ctx := context.Background()
+	for _, v := range []*token.JWTVerifier{plain, cached} {
+		// A token with only gatekeep's claims carries no RawClaims.
+		tok, err := s.Sign(token.Access, &token.Claims{Subject: "u", Username: "alice", ExpiresAt: now.Add(time.Hour)})
+		must(t, err)
+		for range 2 { // the second answer comes from the cache, when there is one
+			c, err := v.Verify(ctx, token.Access, tok)
+			must(t, err)
+			if c.Username != "alice" || c.Extra != nil {
+				t.Fatalf("plain token: username %q, extra %v", c.Username, c.Extra)
+			}
+		}
+		// Application claims come back as the verified payload.
+		tok, err = s.Sign(token.Access, &token.Claims{Subject: "u", Username: "bob", ExpiresAt: now.Add(time.Hour),
+			Extra: map[string]any{"tenant": "acme", "plan": 3}})
+		must(t, err)
+		for range 2 {
+			c, err := v.Verify(ctx, token.Access, tok)
+			must(t, err)
+			raw, ok := c.Extra.(token.RawClaims)
+			if !ok || c.Username != "bob" {
+				t.Fatalf("extra %T, username %q", c.Extra, c.Username)
+			}
+			var app struct {
+				Tenant string `json:"tenant"`
+				Plan   int    `json:"plan"`
+			}
+			must(t, raw.Decode(&app))
+			if app.Tenant != "acme" || app.Plan != 3 {
+				t.Fatalf("decoded %+v", app)
+			}
+		}
+	}
+	// Username and a preferred_username in Extra would be two values of one claim.
+	if _, err := s.Sign(token.Access, &token.Claims{Username: "a", ExpiresAt: now.Add(time.Hour),
+		Extra: map[string]string{"preferred_username": "b"}}); !errors.Is(err, token.ErrInvalidClaims) {
+		t.Fatalf("username twice: %v", err)
+	}
+}
+
 func TestJWTIDsAreUnique(t *testing.T) {
 	s, err := token.NewSigner(mustSet(t), token.WithClock(clock))
 	must(t, err)

@@ -1,9 +1,10 @@
 // Package chi adapts gatekeep to github.com/go-chi/chi/v5 routers.
 //
 // chi takes net/http middleware, func(http.Handler) http.Handler, as it
-// is, so [auth.Authenticator.Require], [auth.Authenticator.Optional],
-// [auth.Authenticator.Authorize] and [auth.Authenticator.Guard] go straight
-// into r.Use and r.With and answer exactly as on net/http. This package
+// is, so [auth.Gate.Require], [auth.Gate.Optional], [auth.Gate.Authorize]
+// and [auth.Gate.Guard] (of a verify-only Gate, or of an Authenticator,
+// which is built on one) go straight into r.Use and r.With and answer
+// exactly as on net/http. This package
 // adds only what is chi's own: [Mount], which registers the auth handlers
 // on a chi router, and [LogHandler], which puts chi's matched route
 // pattern on log records (auth's audit events included).

@@ -10,37 +10,38 @@ import (
 )
 
 // Require returns gin middleware that lets a request through only with a
-// valid access token, as [auth.Authenticator.Require] does: the principal
+// valid access token, as [auth.Gate.Require] does (g is an *auth.Gate, or
+// an *auth.Authenticator, which is built on one): the principal
 // goes on c.Request's context (read it with [Principal]); otherwise the
 // response is 401 (503 when the store cannot answer) and the chain is
 // aborted.
-func Require(a *auth.Authenticator) ginpkg.HandlerFunc {
-	return Middleware(a.Require)
+func Require(g auth.RequestGuard) ginpkg.HandlerFunc {
+	return Middleware(g.Require)
 }
 
 // Optional returns gin middleware that lets requests without credentials
 // through anonymously and treats requests with credentials as [Require]
-// does, as [auth.Authenticator.Optional] does: a presented token that
+// does, as [auth.Gate.Optional] does: a presented token that
 // fails is refused, never ignored.
-func Optional(a *auth.Authenticator) ginpkg.HandlerFunc {
-	return Middleware(a.Optional)
+func Optional(g auth.RequestGuard) ginpkg.HandlerFunc {
+	return Middleware(g.Optional)
 }
 
 // Authorize returns gin middleware that lets a request through when its
-// principal has any one of roles, as [auth.Authenticator.Authorize] does:
+// principal has any one of roles, as [auth.Gate.Authorize] does:
 // 401 without a valid access token, 403 insufficient_scope otherwise. It
 // authenticates the request itself when no [Require] ran before it. The
 // guard is built once, here, so a guard that cannot be built is logged
 // once and denies every request.
-func Authorize(a *auth.Authenticator, roles ...string) ginpkg.HandlerFunc {
-	return Middleware(a.Authorize(roles...))
+func Authorize(g auth.RequestGuard, roles ...string) ginpkg.HandlerFunc {
+	return Middleware(g.Authorize(roles...))
 }
 
 // Guard returns gin middleware that lets a request through only when its
-// principal meets req (roles or permissions), as [auth.Authenticator.Guard]
+// principal meets req (roles or permissions), as [auth.Gate.Guard]
 // does. A nil req denies every request.
-func Guard(a *auth.Authenticator, req *rbac.Requirement) ginpkg.HandlerFunc {
-	return Middleware(a.Guard(req))
+func Guard(g auth.RequestGuard, req *rbac.Requirement) ginpkg.HandlerFunc {
+	return Middleware(g.Guard(req))
 }
 
 // Middleware translates net/http middleware into gin middleware. When mw

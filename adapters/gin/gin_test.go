@@ -21,10 +21,15 @@ func init() { ginpkg.SetMode(ginpkg.TestMode) }
 // guardedRoutes builds the same guarded routes on a net/http mux and on a
 // gin engine.
 func guardedRoutes(t *testing.T, f *fixture) (std http.Handler, g *ginpkg.Engine) {
+	return guardedRoutesOf(t, f, f.A)
+}
+
+// guardedRoutesOf builds them with a, an Authenticator or a verify-only
+// Gate.
+func guardedRoutesOf(t *testing.T, f *fixture, a auth.RequestGuard) (std http.Handler, g *ginpkg.Engine) {
 	t.Helper()
 	reports, err := rbac.NewRequirement(f.Policy, rbac.AnyPermission, "reports:read")
 	require.NoError(t, err)
-	a := f.A
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /private", a.Require(principalJSON))
@@ -47,7 +52,13 @@ func guardedRoutes(t *testing.T, f *fixture) (std http.Handler, g *ginpkg.Engine
 // alike and requires the same status, headers and body, byte for byte.
 func TestParity(t *testing.T) {
 	f := newFixture(t)
-	std, g := guardedRoutes(t, f)
+	t.Run("authenticator", func(t *testing.T) { testParity(t, f, f.A) })
+	// A verify-only service guards its gin routes alike.
+	t.Run("gate", func(t *testing.T) { testParity(t, f, f.Gate) })
+}
+
+func testParity(t *testing.T, f *fixture, a auth.RequestGuard) {
+	std, g := guardedRoutesOf(t, f, a)
 
 	userTok, _ := f.Sign(token.Access, time.Hour, "user")
 	adminTok, _ := f.Sign(token.Access, time.Hour, "admin")

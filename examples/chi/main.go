@@ -9,6 +9,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 
 	gochi "github.com/go-chi/chi/v5"
@@ -22,12 +23,23 @@ import (
 
 func main() { serve.Main(newHandler) }
 
-// newHandler is the whole API: the auth handlers, the JWKS and JSON
-// errors for unknown routes.
+// newHandler is the whole API: the auth handlers, the JWKS, one
+// application route (GET /app/claims) and JSON errors for unknown routes.
 func newHandler(st *config.Stack) http.Handler {
 	r := gochi.NewRouter()
 	chiadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
 	r.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
+	// An application route: the caller's own claims (auth.WithClaims).
+	r.With(st.Auth.Require).Get("/app/claims", func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := auth.ClaimsAs[map[string]any](r.Context())
+		if claims == nil {
+			claims = map[string]any{}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_ = json.NewEncoder(w).Encode(claims)
+	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, auth.ErrNotFound) // JSON, as every error of the API
 	})

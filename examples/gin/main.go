@@ -9,6 +9,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -36,8 +37,8 @@ func main() { serve.Main(newHandler) }
 // errPanic answers a recovered panic: 503 unavailable, with no internals.
 var errPanic = errors.New("handler panicked")
 
-// newHandler is the whole API: the auth handlers, the JWKS and JSON
-// errors for unknown routes.
+// newHandler is the whole API: the auth handlers, the JWKS, one
+// application route (GET /app/claims) and JSON errors for unknown routes.
 func newHandler(st *config.Stack) http.Handler {
 	r := gin.New()
 	// gin.Recovery would dump the request's headers (the Cookie header
@@ -52,6 +53,17 @@ func newHandler(st *config.Stack) http.Handler {
 	r.RedirectTrailingSlash = false
 	ginadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
 	r.Any("/.well-known/jwks.json", ginadapter.Handler(token.JWKSHandler(st.Keys)))
+	// An application route: the caller's own claims (auth.WithClaims).
+	r.GET("/app/claims", ginadapter.Require(st.Auth), func(c *gin.Context) {
+		claims, _ := auth.ClaimsAs[map[string]any](c.Request.Context())
+		if claims == nil {
+			claims = map[string]any{}
+		}
+		c.Header("Content-Type", "application/json")
+		c.Header("Cache-Control", "no-store")
+		c.Header("X-Content-Type-Options", "nosniff")
+		_ = json.NewEncoder(c.Writer).Encode(claims)
+	})
 	// JSON 404s, as every error of the API; methods gin does not know get
 	// the API's JSON 405 on its paths.
 	r.NoRoute(ginadapter.NoRoute(st.Auth, func(c *gin.Context) {

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gatekeep/gatekeep/auth"
@@ -20,11 +21,23 @@ import (
 
 func main() { serve.Main(newHandler) }
 
-// newHandler is the whole API: the auth handlers, the JWKS and a JSON 404.
+// newHandler is the whole API: the auth handlers, the JWKS, one application
+// route (GET /app/claims) and a JSON 404.
 func newHandler(st *config.Stack) http.Handler {
 	mux := http.NewServeMux()
 	st.Auth.Mount(mux) // /auth/*, /me, /healthz, and /admin/users* for role admin
 	mux.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
+	// An application route: the caller's own claims (auth.WithClaims).
+	mux.Handle("GET /app/claims", st.Auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := auth.ClaimsAs[map[string]any](r.Context())
+		if claims == nil {
+			claims = map[string]any{}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_ = json.NewEncoder(w).Encode(claims)
+	})))
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, auth.ErrNotFound) // JSON, as every error of the API
 	}))

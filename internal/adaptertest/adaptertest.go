@@ -74,8 +74,12 @@ type Fixture struct {
 	Clock  *Clock
 	Store  *FlakyStore
 	Signer *token.JWTSigner
-	A      *auth.Authenticator
-	Policy *rbac.Policy
+	// Verifier verifies what Signer signs; Gate is a verify-only
+	// auth.Gate over it and Store, configured as A's request side.
+	Verifier *token.JWTVerifier
+	Gate     *auth.Gate
+	A        *auth.Authenticator
+	Policy   *rbac.Policy
 }
 
 func must(t testing.TB, err error) {
@@ -114,7 +118,10 @@ func New(t testing.TB, opts ...auth.Option) *Fixture {
 	}, opts...)
 	a, err := auth.New(signer, verifier, st, all...)
 	must(t, err)
-	return &Fixture{T: t, Clock: clk, Store: st, Signer: signer, A: a, Policy: policy}
+	gate, err := auth.NewGate(verifier, st, auth.WithLogger(slog.New(slog.DiscardHandler)), auth.WithPolicy(policy),
+		auth.WithIssuer(testIssuer), auth.WithAudience(testAudience))
+	must(t, err)
+	return &Fixture{T: t, Clock: clk, Store: st, Signer: signer, Verifier: verifier, Gate: gate, A: a, Policy: policy}
 }
 
 // Sign returns a token of typ for user "u1" with roles, issued now and

@@ -330,7 +330,7 @@ func BenchmarkAuth(b *testing.B) {
 			run(b, h, coldRequests(b, s)...)
 		})
 		b.Run(string(alg)+"/nocache", func(b *testing.B) {
-			h := authMiddleware(b, s, s.verifier(b, nil), newStore(b), auth.WithoutTokenCache())
+			h := authMiddleware(b, s, s.verifier(b, nil), newStore(b))
 			run(b, h, request(s.sign(b, 0)))
 		})
 	}

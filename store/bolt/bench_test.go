@@ -67,3 +67,39 @@ func BenchmarkRotateSession(b *testing.B) {
 		prev = next
 	}
 }
+
+// BenchmarkPasswordWrite is a password change's write, side by side: the
+// unconditional UpdateUser and the compare-and-swap SetPasswordHash that
+// password changes, resets and rehashes use (each a write transaction,
+// fsynced).
+func BenchmarkPasswordWrite(b *testing.B) {
+	s, _ := openTemp(b)
+	ctx := context.Background()
+	must(b, s.CreateUser(ctx, &store.User{ID: "u1", Username: "alice", PasswordHash: "h0", Roles: []string{"user"}}))
+	b.Run("UpdateUser", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			h := fmt.Sprintf("u%d", i)
+			if _, err := s.UpdateUser(ctx, "u1", store.UserUpdate{PasswordHash: &h}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("SetPasswordHash", func(b *testing.B) {
+		cur, err := s.User(ctx, "u1")
+		must(b, err)
+		prev := cur.PasswordHash
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			next := fmt.Sprintf("s%d", i)
+			if _, err := s.SetPasswordHash(ctx, "u1", prev, next); err != nil {
+				b.Fatal(err)
+			}
+			prev = next
+		}
+	})
+}

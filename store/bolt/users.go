@@ -135,6 +135,35 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	return u, nil
 }
 
+// SetPasswordHash implements [store.UserStore]. The compare and the swap
+// happen in one write transaction, and bbolt runs one at a time.
+func (s *Store) SetPasswordHash(ctx context.Context, id, expected, next string) (*store.User, error) {
+	if next == "" {
+		return nil, fmt.Errorf("bolt: set password hash: empty hash: %w", store.ErrInvalid)
+	}
+	var u *store.User
+	var stale bool
+	err := s.update(ctx, func(tx *bbolt.Tx) (err error) {
+		if u, err = getUser(tx, id); err != nil {
+			return err
+		}
+		if u.PasswordHash != expected {
+			stale = true
+			return nil
+		}
+		u.PasswordHash = next
+		u.UpdatedAt = s.now()
+		return putUser(tx, u)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: set password hash: %w", err)
+	}
+	if stale {
+		return u, fmt.Errorf("bolt: set password hash: the stored hash changed: %w", store.ErrConflict)
+	}
+	return u, nil
+}
+
 // ListUsers implements [store.UserStore]. The cursor is the last ID of the
 // previous page, base64url-encoded so that it is safe in a URL.
 func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*store.User, string, error) {

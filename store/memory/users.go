@@ -124,6 +124,32 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	return cloneUser(u), nil
 }
 
+// SetPasswordHash implements [store.UserStore]: the compare and the swap
+// happen under the user table's lock.
+func (s *Store) SetPasswordHash(ctx context.Context, id, expected, next string) (*store.User, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	if next == "" {
+		return nil, fmt.Errorf("memory: set password hash: empty hash: %w", store.ErrInvalid)
+	}
+	t := &s.users
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old, ok := t.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("memory: set password hash: %w", store.ErrNotFound)
+	}
+	if old.PasswordHash != expected {
+		return cloneUser(old), fmt.Errorf("memory: set password hash: the stored hash changed: %w", store.ErrConflict)
+	}
+	u := cloneUser(old)
+	u.PasswordHash = next
+	u.UpdatedAt = s.now()
+	t.byID[id] = u
+	return cloneUser(u), nil
+}
+
 // ListUsers implements [store.UserStore]. The cursor is the last ID of the
 // previous page, base64url-encoded so that it is safe in a URL.
 func (s *Store) ListUsers(ctx context.Context, cursor string, limit int) ([]*store.User, string, error) {

@@ -136,3 +136,38 @@ func BenchmarkUserByUsername(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPasswordWrite is a password change's write, side by side: the
+// unconditional UpdateUser and the compare-and-swap SetPasswordHash that
+// password changes, resets and rehashes use.
+func BenchmarkPasswordWrite(b *testing.B) {
+	s := newStore(b, needPool(b))
+	ctx := context.Background()
+	must(b, s.CreateUser(ctx, &store.User{ID: "u1", Username: "alice", PasswordHash: "h0", Roles: []string{"user"}}))
+	b.Run("UpdateUser", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			h := "u" + strconv.Itoa(i)
+			if _, err := s.UpdateUser(ctx, "u1", store.UserUpdate{PasswordHash: &h}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("SetPasswordHash", func(b *testing.B) {
+		cur, err := s.User(ctx, "u1")
+		must(b, err)
+		prev := cur.PasswordHash
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			next := "s" + strconv.Itoa(i)
+			if _, err := s.SetPasswordHash(ctx, "u1", prev, next); err != nil {
+				b.Fatal(err)
+			}
+			prev = next
+		}
+	})
+}

@@ -114,6 +114,39 @@ WHERE id = $1 RETURNING `+userCols, id, s.now(), hash, email, roles))
 	})
 }
 
+// SetPasswordHash implements [store.UserStore]. The compare-and-swap is
+// one UPDATE whose WHERE holds the expected hash: concurrent swaps queue
+// on the row lock and each re-checks the WHERE against the row the
+// previous one left, so exactly one wins. Only a loser reads the user
+// again, to return it with ErrConflict.
+func (s *Store) SetPasswordHash(ctx context.Context, id, expected, next string) (*store.User, error) {
+	const op = "set password hash"
+	if next == "" {
+		return nil, invalid(op, "empty password hash")
+	}
+	if !textOK(next) {
+		return nil, invalid(op, "password hash must be UTF-8 without NUL")
+	}
+	return bounded(s, ctx, op, func(ctx context.Context) (*store.User, error) {
+		if id == "" || len(id) > maxKey || !textOK(id) {
+			return nil, notFound(op)
+		}
+		// A stored hash is text: an expected one that is not can match none.
+		if textOK(expected) {
+			u, err := scanUser(op, s.pool.QueryRow(ctx, `UPDATE `+s.q.users+` SET password_hash = $3, updated_at = $4
+WHERE id = $1 AND password_hash = $2 RETURNING `+userCols, id, expected, next, s.now()))
+			if !errors.Is(err, store.ErrNotFound) {
+				return u, err
+			}
+		}
+		cur, err := scanUser(op, s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM `+s.q.users+` WHERE id = $1`, id))
+		if err != nil {
+			return nil, err
+		}
+		return cur, conflict(op, "the stored hash changed")
+	})
+}
+
 // ListUsers implements [store.UserStore]. IDs are ordered bytewise (the
 // column's collation is "C"), as on every other store. Pages above 10000
 // users are cut there.

@@ -36,6 +36,17 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return redis.call('HGETALL', KEYS[1])
 `)
 
+// KEYS: user. ARGV: expected hash, next hash, updated at. A user created
+// without a hash has none stored, which compares as "". Returns {0}
+// missing, {1, hash} conflict (the stored hash is not the expected one),
+// {2, hash} swapped.
+var setPasswordHashScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+if (redis.call('HGET', KEYS[1], 'ph') or '') ~= ARGV[1] then return {1, redis.call('HGETALL', KEYS[1])} end
+redis.call('HSET', KEYS[1], 'ph', ARGV[2], 'ua', ARGV[3])
+return {2, redis.call('HGETALL', KEYS[1])}
+`)
+
 // KEYS: user, ids. ARGV: encoded id. Frees the username only if it still
 // points at this user. Returns 1 deleted, 0 missing.
 var deleteUserScript = goredis.NewScript(`

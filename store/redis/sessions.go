@@ -94,25 +94,15 @@ func (s *Store) RotateSession(ctx context.Context, id string, r store.Rotation) 
 		if err != nil {
 			return nil, unavailable(op, err)
 		}
-		arr, ok := res.([]any)
-		if !ok || len(arr) == 0 {
-			return nil, unavailable(op, errBadReply)
-		}
-		if arr[0] == int64(0) {
-			return nil, notFound(op)
-		}
-		if len(arr) != 2 {
-			return nil, unavailable(op, errBadReply)
-		}
-		h, err := hashReply(arr[1])
+		won, h, err := casReply(op, res)
 		if err != nil {
-			return nil, unavailable(op, err)
+			return nil, err
 		}
 		sess, err := decodeSession(op, h)
 		if err != nil {
 			return nil, err
 		}
-		if arr[0] == int64(1) {
+		if !won {
 			return sess, conflict(op, "refresh id already rotated")
 		}
 		return sess, nil

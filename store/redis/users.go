@@ -126,6 +126,36 @@ func (s *Store) UpdateUser(ctx context.Context, id string, upd store.UserUpdate)
 	})
 }
 
+// SetPasswordHash implements [store.UserStore]: one script compares and
+// swaps, so Redis runs it atomically.
+func (s *Store) SetPasswordHash(ctx context.Context, id, expected, next string) (*store.User, error) {
+	const op = "set password hash"
+	if next == "" {
+		return nil, invalid(op, "empty password hash")
+	}
+	return bounded(s, ctx, op, func(ctx context.Context) (*store.User, error) {
+		if id == "" {
+			return nil, notFound(op)
+		}
+		res, err := s.run(ctx, setPasswordHashScript, []string{s.k.user(id)}, expected, next, encTime(s.now()))
+		if err != nil {
+			return nil, unavailable(op, err)
+		}
+		won, h, err := casReply(op, res)
+		if err != nil {
+			return nil, err
+		}
+		u, err := decodeUser(op, h)
+		if err != nil {
+			return nil, err
+		}
+		if !won {
+			return u, conflict(op, "the stored hash changed")
+		}
+		return u, nil
+	})
+}
+
 // ListUsers implements [store.UserStore]. The cursor is
 // [store.EncodeCursor] of the page's last ID; pages above 10000 users are
 // cut there.
@@ -193,6 +223,26 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+}
+
+// casReply reads the reply of a compare-and-swap script: {0} when the
+// record is missing (ErrNotFound), else {1, hash} when the swap was lost
+// and {2, hash} when it was made, hash being the record as it now is.
+func casReply(op string, res any) (won bool, h map[string]string, err error) {
+	arr, ok := res.([]any)
+	if !ok || len(arr) == 0 {
+		return false, nil, unavailable(op, errBadReply)
+	}
+	if arr[0] == int64(0) {
+		return false, nil, notFound(op)
+	}
+	if len(arr) != 2 || arr[0] != int64(1) && arr[0] != int64(2) {
+		return false, nil, unavailable(op, errBadReply)
+	}
+	if h, err = hashReply(arr[1]); err != nil {
+		return false, nil, unavailable(op, err)
+	}
+	return arr[0] == int64(2), h, nil
 }
 
 // decodeUserReply decodes an HGETALL reply ([]any of field, value).

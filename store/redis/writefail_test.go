@@ -44,7 +44,7 @@ func TestWritesRefused(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close() })
 	health := func() int {
 		rec := httptest.NewRecorder()
-		st.Auth.Health().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		st.Auth.HealthHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		return rec.Code
 	}
 	if code := health(); code != http.StatusOK {

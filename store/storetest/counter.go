@@ -13,12 +13,12 @@ import (
 // suite computes (a server's clock, a TTL read back in milliseconds).
 const windowTol = time.Second
 
-func counterClauses() []clause {
-	return []clause{
+func counterClauses() []clauseOf[store.Counter] {
+	return []clauseOf[store.Counter]{
 		{
 			name: "Counter/IncrCount",
 			text: "Incr adds one and returns the window end, which later Incr calls do not move; Count reads the same",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Counter) {
 				start := time.Now()
 				var first time.Time
 				for i := int64(1); i <= 3; i++ {
@@ -47,7 +47,7 @@ func counterClauses() []clause {
 		{
 			name: "Counter/CountUnknown",
 			text: "Count of a key with no open window is zero with a zero time",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Counter) {
 				n, reset, err := s.Count(ctx(t), "nothing")
 				t.must(err, "Count")
 				if n != 0 || !reset.IsZero() {
@@ -58,7 +58,7 @@ func counterClauses() []clause {
 		{
 			name: "Counter/Reset",
 			text: "Reset closes the key's window: Count reads zero and the next Incr starts at one; resetting an unknown key is not an error",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Counter) {
 				for range 3 {
 					_, _, err := s.Incr(ctx(t), "k", time.Minute)
 					t.must(err, "Incr")
@@ -84,7 +84,7 @@ func counterClauses() []clause {
 			name:     "Counter/WindowExpiry",
 			text:     "a window closes by itself at its end: Count reads zero and Incr starts a new one",
 			parallel: true,
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Counter) {
 				for range 2 {
 					_, _, err := s.Incr(ctx(t), "k", shortTTL)
 					t.must(err, "Incr")
@@ -104,7 +104,7 @@ func counterClauses() []clause {
 		{
 			name: "Counter/Concurrent",
 			text: "concurrent Incr calls each count once: 50 calls return 1 to 50 and leave 50",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Counter) {
 				const n = 50
 				got := make([]int64, n)
 				errs := make([]error, n)
@@ -131,7 +131,7 @@ func counterClauses() []clause {
 		{
 			name: "Counter/InvalidInput",
 			text: "Incr returns ErrInvalid for an empty key or a window below one millisecond, and counts nothing",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Counter) {
 				_, _, err := s.Incr(ctx(t), "", time.Minute)
 				t.wantErr(err, store.ErrInvalid, "Incr(\"\")")
 				for _, w := range []time.Duration{0, -time.Second, time.Microsecond} {
@@ -141,6 +141,34 @@ func counterClauses() []clause {
 				if n, _, err := s.Count(ctx(t), "k"); err != nil || n != 0 {
 					t.Errorf("Count after invalid Incr calls = %d, %v; want 0", n, err)
 				}
+			},
+		},
+		{
+			name: "Context/Cancelled/Counter",
+			text: "every Counter method honours a cancelled context: it returns an error (the context's or ErrUnavailable) and stores nothing",
+			run: func(t *ct, s store.Counter) {
+				cx := cancelled()
+				_, _, err := s.Incr(ctx(t), "kept", time.Minute)
+				t.must(err, "Incr(kept)")
+				errs := map[string]error{"Reset": s.Reset(cx, "kept")}
+				_, _, errs["Incr"] = s.Incr(cx, "k", time.Minute)
+				_, _, errs["Count"] = s.Count(cx, "k")
+				t.wantCancelled(errs)
+				// Nothing changed.
+				if n, _, err := s.Count(ctx(t), "k"); err != nil || n != 0 {
+					t.Errorf("Count after a cancelled Incr = %d, %v; want 0", n, err)
+				}
+				if n, _, err := s.Count(ctx(t), "kept"); err != nil || n != 1 {
+					t.Errorf("Count after a cancelled Reset = %d, %v; want 1", n, err)
+				}
+			},
+		},
+		{
+			name: "Isolation/SeparatorLikeKeys/Counter",
+			text: "Counter: ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.Counter) {
+				trickyCountersSetup(t, s)
+				trickyCountersCheck(t, s)
 			},
 		},
 	}

@@ -48,139 +48,18 @@ func crossClauses() []clause {
 		},
 		{
 			name: "Isolation/SeparatorLikeKeys",
-			text: "ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			text: "ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself, also across users, sessions, revocations and counters",
 			run: func(t *ct, s store.Store) {
-				until := now().Add(long)
-				base := now()
-				for i, id := range trickyIDs {
-					createSession(t, s, newSession("s-"+id, id, base.Add(time.Duration(i)*time.Millisecond)))
-				}
-				for i, name := range trickyUsernames {
-					createUser(t, s, fmt.Sprintf("uid%02d", i), name)
-				}
-				for i, name := range trickyUsernames {
-					u, err := s.UserByUsername(ctx(t), name)
-					if err != nil || u.ID != fmt.Sprintf("uid%02d", i) {
-						t.Errorf("UserByUsername(%q) = %v, %v; want uid%02d", name, u, err, i)
-					}
-				}
-				for _, id := range trickyIDs {
-					_, err := s.User(ctx(t), id)
-					t.wantErr(err, store.ErrNotFound, fmt.Sprintf("User(%q) with no such user", id))
-					list, err := s.UserSessions(ctx(t), id)
-					t.must(err, fmt.Sprintf("UserSessions(%q)", id))
-					// A pattern-matching backend would list a*'s sessions for "a*" or "*".
-					if ids := sessionIDs(list); len(ids) != 1 || ids[0] != "s-"+id {
-						t.Errorf("UserSessions(%q) = %q, want only [s-%s]", id, ids, id)
-					}
-				}
-				t.must(s.Revoke(ctx(t), "a:b", until), "Revoke(a:b)")
-				t.must(s.Revoke(ctx(t), "*", until), "Revoke(*)")
-				t.must(s.RevokeUserBefore(ctx(t), "{tag}", now().Add(time.Hour), until), "RevokeUserBefore({tag})")
-				_, _, err := s.Incr(ctx(t), "a:b", time.Minute)
-				t.must(err, "Incr(a:b)")
-				first, err := s.UseOnce(ctx(t), "a\x00b", until)
-				t.must(err, "UseOnce(a\\x00b)")
-				if !first {
-					t.Errorf("UseOnce(a\\x00b) first use reported as a reuse")
-				}
-				for _, id := range trickyIDs {
-					revoked := isRevoked(t, s, store.Check{TokenID: id, SessionID: id, UserID: id, IssuedAt: now()})
-					if want := id == "a:b" || id == "*" || id == "{tag}"; revoked != want {
-						t.Errorf("IsRevoked(%q) = %v, want %v", id, revoked, want)
-					}
-					n, _, err := s.Count(ctx(t), id)
-					t.must(err, fmt.Sprintf("Count(%q)", id))
-					if want := int64(0); id == "a:b" {
-						want = 1
-						if n != want {
-							t.Errorf("Count(%q) = %d, want %d", id, n, want)
-						}
-					} else if n != want {
-						t.Errorf("Count(%q) = %d, want %d", id, n, want)
-					}
-					if id == "a\x00b" {
-						continue
-					}
-					first, err := s.UseOnce(ctx(t), id, until)
-					t.must(err, fmt.Sprintf("UseOnce(%q)", id))
-					if !first {
-						t.Errorf("UseOnce(%q) reported a reuse after only a\\x00b was used", id)
-					}
-				}
-				t.must(s.DeleteUserSessions(ctx(t), "a"), "DeleteUserSessions(a)")
-				t.must(s.DeleteUserSessions(ctx(t), "*"), "DeleteUserSessions(*)")
-				for _, id := range trickyIDs {
-					_, err := s.Session(ctx(t), "s-"+id)
-					if gone := err != nil; gone != (id == "a" || id == "*") {
-						t.Errorf("after deleting the sessions of a and *, Session(s-%s) error = %v", id, err)
-					}
-				}
-			},
-		},
-		{
-			name: "Context/Cancelled",
-			text: "every method honours a cancelled context: it returns an error (the context's or ErrUnavailable) and stores nothing",
-			run: func(t *ct, s store.Store) {
-				cx := cancelled()
-				until := now().Add(long)
-				createUser(t, s, "u0", "existing")
-				createSession(t, s, newSession("s0", "u0", now()))
-				writes := map[string]error{
-					"CreateUser":         s.CreateUser(cx, newUser("u1", "alice")),
-					"CreateSession":      s.CreateSession(cx, newSession("s1", "u1", now())),
-					"Revoke":             s.Revoke(cx, "jti", until),
-					"RevokeUserBefore":   s.RevokeUserBefore(cx, "u0", now().Add(time.Hour), until),
-					"DeleteUser":         s.DeleteUser(cx, "u0"),
-					"DeleteSession":      s.DeleteSession(cx, "s0"),
-					"DeleteUserSessions": s.DeleteUserSessions(cx, "u0"),
-					"Reset":              s.Reset(cx, "k"),
-				}
-				_, writes["UpdateUser"] = s.UpdateUser(cx, "u0", store.UserUpdate{Roles: []string{"admin"}})
-				_, writes["RotateSession"] = s.RotateSession(cx, "s0", store.Rotation{Expected: "r0-s0", Next: "x", At: now(), IdleExpiresAt: until})
-				_, writes["UseOnce"] = s.UseOnce(cx, "once", until)
-				_, _, writes["Incr"] = s.Incr(cx, "k", time.Minute)
-				_, reads := s.User(cx, "u0")
-				_, errByName := s.UserByUsername(cx, "existing")
-				_, _, errList := s.ListUsers(cx, "", 10)
-				_, errSession := s.Session(cx, "s0")
-				_, errSessions := s.UserSessions(cx, "u0")
-				revoked, errRevoked := s.IsRevoked(cx, store.Check{TokenID: "jti"})
-				_, _, errCount := s.Count(cx, "k")
-				for name, err := range map[string]error{
-					"User": reads, "UserByUsername": errByName, "ListUsers": errList, "Session": errSession,
-					"UserSessions": errSessions, "IsRevoked": errRevoked, "Count": errCount,
-				} {
-					writes[name] = err
-				}
-				for name, err := range writes {
-					if !ctxErr(err) {
-						t.Errorf("%s with a cancelled context returned %v, want context.Canceled or ErrUnavailable", name, err)
-					}
-				}
-				if errRevoked != nil && !revoked {
-					t.Errorf("IsRevoked with a cancelled context returned false with its error; with an error it must report revoked (fail closed)")
-				}
-				// Nothing changed.
-				_, err := s.User(ctx(t), "u1")
-				t.wantErr(err, store.ErrNotFound, "User(u1) after a cancelled CreateUser")
-				if u := getUser(t, s, "u0"); !slices.Equal(u.Roles, []string{"user"}) {
-					t.Errorf("a cancelled UpdateUser changed roles to %v", u.Roles)
-				}
-				_, err = s.Session(ctx(t), "s1")
-				t.wantErr(err, store.ErrNotFound, "Session(s1) after a cancelled CreateSession")
-				if se := getSession(t, s, "s0"); se.RefreshID != "r0-s0" {
-					t.Errorf("a cancelled RotateSession changed RefreshID to %q", se.RefreshID)
-				}
-				if isRevoked(t, s, store.Check{TokenID: "jti", UserID: "u0", IssuedAt: now()}) {
-					t.Errorf("a cancelled Revoke or RevokeUserBefore was stored")
-				}
-				if first, err := s.UseOnce(ctx(t), "once", until); err != nil || !first {
-					t.Errorf("UseOnce after a cancelled UseOnce = %v, %v; want a first use", first, err)
-				}
-				if n, _, err := s.Count(ctx(t), "k"); err != nil || n != 0 {
-					t.Errorf("Count after a cancelled Incr = %d, %v; want 0", n, err)
-				}
+				// Everything is written before anything is checked, so a
+				// backend whose interfaces share keys is caught too.
+				trickyUsersSetup(t, s)
+				trickySessionsSetup(t, s)
+				trickyRevocationsSetup(t, s)
+				trickyCountersSetup(t, s)
+				trickyUsersCheck(t, s)
+				trickySessionsCheck(t, s)
+				trickyRevocationsCheck(t, s)
+				trickyCountersCheck(t, s)
 			},
 		},
 		{
@@ -218,5 +97,114 @@ func crossClauses() []clause {
 				}
 			},
 		},
+	}
+}
+
+// The separator-like-key clauses, one pair of set-up and check per
+// interface: each interface's clause runs its own pair, and
+// Isolation/SeparatorLikeKeys runs all four set-ups on one store before
+// all four checks.
+
+func trickyUsersSetup(t *ct, s store.UserStore) {
+	t.T.Helper()
+	for i, name := range trickyUsernames {
+		createUser(t, s, fmt.Sprintf("uid%02d", i), name)
+	}
+}
+
+func trickyUsersCheck(t *ct, s store.UserStore) {
+	t.T.Helper()
+	for i, name := range trickyUsernames {
+		u, err := s.UserByUsername(ctx(t), name)
+		if err != nil || u.ID != fmt.Sprintf("uid%02d", i) {
+			t.Errorf("UserByUsername(%q) = %v, %v; want uid%02d", name, u, err, i)
+		}
+	}
+	for _, id := range trickyIDs {
+		_, err := s.User(ctx(t), id)
+		t.wantErr(err, store.ErrNotFound, fmt.Sprintf("User(%q) with no such user", id))
+	}
+}
+
+func trickySessionsSetup(t *ct, s store.SessionStore) {
+	t.T.Helper()
+	base := now()
+	for i, id := range trickyIDs {
+		createSession(t, s, newSession("s-"+id, id, base.Add(time.Duration(i)*time.Millisecond)))
+	}
+}
+
+func trickySessionsCheck(t *ct, s store.SessionStore) {
+	t.T.Helper()
+	for _, id := range trickyIDs {
+		list, err := s.UserSessions(ctx(t), id)
+		t.must(err, fmt.Sprintf("UserSessions(%q)", id))
+		// A pattern-matching backend would list a*'s sessions for "a*" or "*".
+		if ids := sessionIDs(list); len(ids) != 1 || ids[0] != "s-"+id {
+			t.Errorf("UserSessions(%q) = %q, want only [s-%s]", id, ids, id)
+		}
+	}
+	t.must(s.DeleteUserSessions(ctx(t), "a"), "DeleteUserSessions(a)")
+	t.must(s.DeleteUserSessions(ctx(t), "*"), "DeleteUserSessions(*)")
+	for _, id := range trickyIDs {
+		_, err := s.Session(ctx(t), "s-"+id)
+		if gone := err != nil; gone != (id == "a" || id == "*") {
+			t.Errorf("after deleting the sessions of a and *, Session(s-%s) error = %v", id, err)
+		}
+	}
+}
+
+func trickyRevocationsSetup(t *ct, s store.Revoker) {
+	t.T.Helper()
+	until := now().Add(long)
+	t.must(s.Revoke(ctx(t), "a:b", until), "Revoke(a:b)")
+	t.must(s.Revoke(ctx(t), "*", until), "Revoke(*)")
+	t.must(s.RevokeUserBefore(ctx(t), "{tag}", now().Add(time.Hour), until), "RevokeUserBefore({tag})")
+	first, err := s.UseOnce(ctx(t), "a\x00b", until)
+	t.must(err, "UseOnce(a\\x00b)")
+	if !first {
+		t.Errorf("UseOnce(a\\x00b) first use reported as a reuse")
+	}
+}
+
+func trickyRevocationsCheck(t *ct, s store.Revoker) {
+	t.T.Helper()
+	until := now().Add(long)
+	for _, id := range trickyIDs {
+		revoked := isRevoked(t, s, store.Check{TokenID: id, SessionID: id, UserID: id, IssuedAt: now()})
+		if want := id == "a:b" || id == "*" || id == "{tag}"; revoked != want {
+			t.Errorf("IsRevoked(%q) = %v, want %v", id, revoked, want)
+		}
+	}
+	for _, id := range trickyIDs {
+		if id == "a\x00b" {
+			continue
+		}
+		first, err := s.UseOnce(ctx(t), id, until)
+		t.must(err, fmt.Sprintf("UseOnce(%q)", id))
+		if !first {
+			t.Errorf("UseOnce(%q) reported a reuse after only a\\x00b was used", id)
+		}
+	}
+}
+
+func trickyCountersSetup(t *ct, s store.Counter) {
+	t.T.Helper()
+	_, _, err := s.Incr(ctx(t), "a:b", time.Minute)
+	t.must(err, "Incr(a:b)")
+}
+
+func trickyCountersCheck(t *ct, s store.Counter) {
+	t.T.Helper()
+	for _, id := range trickyIDs {
+		n, _, err := s.Count(ctx(t), id)
+		t.must(err, fmt.Sprintf("Count(%q)", id))
+		want := int64(0)
+		if id == "a:b" {
+			want = 1
+		}
+		if n != want {
+			t.Errorf("Count(%q) = %d, want %d", id, n, want)
+		}
 	}
 }

@@ -2,9 +2,13 @@
 //
 // [Run] checks an implementation of [store.Store] against every clause of the
 // contracts in package store: one subtest per clause, each on a fresh store,
-// each failure naming the clause it broke. It uses the standard library's
-// testing package only, so a third-party store can run it without inheriting
-// any test dependency.
+// each failure naming the clause it broke. [RunUserStore], [RunSessionStore],
+// [RunRevoker] and [RunCounter] check one interface each, so a store that
+// implements only some of them (a revocation list for a service that only
+// verifies tokens, a user directory) is proven one interface at a time; Run
+// calls all four, then the clauses that span interfaces. The suite uses the
+// standard library's testing package only, so a third-party store can run it
+// without inheriting any test dependency.
 //
 // Expiry is checked with short real lifetimes (a few hundred milliseconds)
 // and short waits, because a store such as Redis keeps time itself and no
@@ -25,6 +29,15 @@
 //		})
 //	}
 //
-// Optional abilities are found by type assertion: a store that implements
-// [store.Pinger] has its Ping checked too.
+// A store with one interface only:
+//
+//	func TestRevoker(t *testing.T) {
+//		storetest.RunRevoker(t, func(t *testing.T) store.Revoker {
+//			return newRevoker(t)
+//		})
+//	}
+//
+// Optional abilities are found by type assertion: under Run, a store that
+// implements [store.Pinger] or [store.WriteChecker] has its Ping or its
+// write probe checked too.
 package storetest

@@ -9,19 +9,19 @@ import (
 	"github.com/gatekeep/gatekeep/store"
 )
 
-func isRevoked(t *ct, s store.Store, c store.Check) bool {
+func isRevoked(t *ct, s store.Revoker, c store.Check) bool {
 	t.T.Helper()
 	r, err := s.IsRevoked(ctx(t), c)
 	t.must(err, fmt.Sprintf("IsRevoked(%+v)", c))
 	return r
 }
 
-func revokerClauses() []clause {
-	return []clause{
+func revokerClauses() []clauseOf[store.Revoker] {
+	return []clauseOf[store.Revoker]{
 		{
 			name: "Revoke/TokenID",
 			text: "a revoked token id is revoked; other ids are not; revoking again is not an error",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				until := now().Add(long)
 				t.must(s.Revoke(ctx(t), "jti-1", until), "Revoke")
 				t.must(s.Revoke(ctx(t), "jti-1", until), "Revoke again")
@@ -39,7 +39,7 @@ func revokerClauses() []clause {
 		{
 			name: "Revoke/SessionID",
 			text: "a revoked session id revokes every token whose sid is that id",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				t.must(s.Revoke(ctx(t), "sid-1", now().Add(long)), "Revoke(session)")
 				for _, jti := range []string{"a", "b"} {
 					if !isRevoked(t, s, store.Check{TokenID: jti, SessionID: "sid-1", UserID: "u1", IssuedAt: now()}) {
@@ -55,7 +55,7 @@ func revokerClauses() []clause {
 			name:     "Revoke/Expires",
 			text:     "a revocation disappears by itself after its until time",
 			parallel: true,
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				t.must(s.Revoke(ctx(t), "short", now().Add(shortTTL)), "Revoke(short)")
 				t.must(s.Revoke(ctx(t), "long", now().Add(long)), "Revoke(long)")
 				if !isRevoked(t, s, store.Check{TokenID: "short"}) {
@@ -73,7 +73,7 @@ func revokerClauses() []clause {
 		{
 			name: "RevokeUserBefore/IssuedAt",
 			text: "RevokeUserBefore revokes the user's tokens issued before the mark; a token issued at or after it is valid",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				mark := now().Truncate(time.Second)
 				t.must(s.RevokeUserBefore(ctx(t), "u1", mark, mark.Add(long)), "RevokeUserBefore")
 				rows := []struct {
@@ -99,7 +99,7 @@ func revokerClauses() []clause {
 		{
 			name: "RevokeUserBefore/OnlyForward",
 			text: "the valid-after mark only moves forward: an earlier before than the one stored is ignored",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				t2 := now().Truncate(time.Second)
 				t1 := t2.Add(-time.Hour)
 				t.must(s.RevokeUserBefore(ctx(t), "u1", t2, t2.Add(long)), "RevokeUserBefore(later)")
@@ -119,7 +119,7 @@ func revokerClauses() []clause {
 			name:     "RevokeUserBefore/Expires",
 			text:     "a valid-after mark disappears by itself after its until time",
 			parallel: true,
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				mark := now()
 				t.must(s.RevokeUserBefore(ctx(t), "u1", mark, now().Add(shortTTL)), "RevokeUserBefore")
 				old := store.Check{TokenID: "t", UserID: "u1", IssuedAt: mark.Add(-time.Hour)}
@@ -135,7 +135,7 @@ func revokerClauses() []clause {
 		{
 			name: "UseOnce/Once",
 			text: "UseOnce returns true for the first use of an id and false for every later one",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				until := now().Add(long)
 				for i, want := range []bool{true, false, false} {
 					first, err := s.UseOnce(ctx(t), "reset-1", until)
@@ -157,7 +157,7 @@ func revokerClauses() []clause {
 		{
 			name: "UseOnce/Concurrent50",
 			text: "of 50 concurrent UseOnce calls with one id exactly one returns true",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				const n = 50
 				firsts := make([]bool, n)
 				errs := make([]error, n)
@@ -189,7 +189,7 @@ func revokerClauses() []clause {
 			name:     "UseOnce/Expires",
 			text:     "a one-time id is remembered until its until time and then disappears by itself",
 			parallel: true,
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				first, err := s.UseOnce(ctx(t), "once", now().Add(shortTTL))
 				t.must(err, "UseOnce")
 				if !first {
@@ -206,7 +206,7 @@ func revokerClauses() []clause {
 		{
 			name: "UseOnce/PastUntilStillOnce",
 			text: "UseOnce with an until already past still lets exactly one of concurrent calls win",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				const n = 20
 				var wins atomic.Int32
 				var wg sync.WaitGroup
@@ -232,7 +232,7 @@ func revokerClauses() []clause {
 			name:     "Revoke/NeverShortened",
 			text:     "Revoke with an earlier until than the stored one does not shorten the revocation, nor RevokeUserBefore its mark",
 			parallel: true,
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				t.must(s.Revoke(ctx(t), "jti-long", now().Add(long)), "Revoke(long)")
 				t.must(s.Revoke(ctx(t), "jti-long", now().Add(shortTTL)), "Revoke(short)")
 				before := now().Add(time.Minute)
@@ -251,7 +251,7 @@ func revokerClauses() []clause {
 		{
 			name: "Revoker/EmptyID",
 			text: "Revoke, RevokeUserBefore and UseOnce return ErrInvalid for an empty id",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.Revoker) {
 				until := now().Add(long)
 				t.wantErr(s.Revoke(ctx(t), "", until), store.ErrInvalid, "Revoke(\"\")")
 				t.wantErr(s.RevokeUserBefore(ctx(t), "", now(), until), store.ErrInvalid, "RevokeUserBefore(\"\")")
@@ -261,6 +261,40 @@ func revokerClauses() []clause {
 				if first {
 					t.Errorf("UseOnce(\"\") returned first = true")
 				}
+			},
+		},
+		{
+			name: "Context/Cancelled/Revoker",
+			text: "every Revoker method honours a cancelled context: it returns an error (the context's or ErrUnavailable) and stores nothing; IsRevoked with its error reports revoked",
+			run: func(t *ct, s store.Revoker) {
+				cx := cancelled()
+				until := now().Add(long)
+				errs := map[string]error{
+					"Revoke":           s.Revoke(cx, "jti", until),
+					"RevokeUserBefore": s.RevokeUserBefore(cx, "u0", now().Add(time.Hour), until),
+				}
+				_, errs["UseOnce"] = s.UseOnce(cx, "once", until)
+				revoked, errRevoked := s.IsRevoked(cx, store.Check{TokenID: "jti"})
+				errs["IsRevoked"] = errRevoked
+				t.wantCancelled(errs)
+				if errRevoked != nil && !revoked {
+					t.Errorf("IsRevoked with a cancelled context returned false with its error; with an error it must report revoked (fail closed)")
+				}
+				// Nothing changed.
+				if isRevoked(t, s, store.Check{TokenID: "jti", UserID: "u0", IssuedAt: now()}) {
+					t.Errorf("a cancelled Revoke or RevokeUserBefore was stored")
+				}
+				if first, err := s.UseOnce(ctx(t), "once", until); err != nil || !first {
+					t.Errorf("UseOnce after a cancelled UseOnce = %v, %v; want a first use", first, err)
+				}
+			},
+		},
+		{
+			name: "Isolation/SeparatorLikeKeys/Revoker",
+			text: "Revoker: ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.Revoker) {
+				trickyRevocationsSetup(t, s)
+				trickyRevocationsCheck(t, s)
 			},
 		},
 	}

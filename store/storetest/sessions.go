@@ -22,12 +22,12 @@ func newSession(id, userID string, created time.Time) *store.Session {
 	}
 }
 
-func createSession(t *ct, s store.Store, se *store.Session) {
+func createSession(t *ct, s store.SessionStore, se *store.Session) {
 	t.T.Helper()
 	t.must(s.CreateSession(ctx(t), se), fmt.Sprintf("CreateSession(%q)", se.ID))
 }
 
-func getSession(t *ct, s store.Store, id string) *store.Session {
+func getSession(t *ct, s store.SessionStore, id string) *store.Session {
 	t.T.Helper()
 	se, err := s.Session(ctx(t), id)
 	t.must(err, fmt.Sprintf("Session(%q)", id))
@@ -55,7 +55,7 @@ func sessionIDs(ss []*store.Session) []string {
 
 // concurrentRotations runs n rotations of one session with one Expected
 // value and checks that exactly one wins.
-func concurrentRotations(t *ct, s store.Store, n int) {
+func concurrentRotations(t *ct, s store.SessionStore, n int) {
 	t.T.Helper()
 	created := now()
 	se := newSession("s1", "u1", created)
@@ -94,12 +94,12 @@ func concurrentRotations(t *ct, s store.Store, n int) {
 	}
 }
 
-func sessionClauses() []clause {
-	return []clause{
+func sessionClauses() []clauseOf[store.SessionStore] {
+	return []clauseOf[store.SessionStore]{
 		{
 			name: "CreateSession/RoundTrip",
 			text: "CreateSession stores the session; Session returns every field",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				in := newSession("s1", "u1", now())
 				createSession(t, s, in)
 				if got := getSession(t, s, "s1"); !sameSession(got, in) {
@@ -110,7 +110,7 @@ func sessionClauses() []clause {
 		{
 			name: "CreateSession/DuplicateID",
 			text: "CreateSession returns ErrConflict when the ID is taken, and changes nothing",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				in := newSession("s1", "u1", now())
 				createSession(t, s, in)
 				// Planting a session under another user's session ID.
@@ -129,7 +129,7 @@ func sessionClauses() []clause {
 		{
 			name: "CreateSession/Invalid",
 			text: "CreateSession returns ErrInvalid for an empty ID or UserID, or a zero ExpiresAt",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				noID := newSession("", "u1", now())
 				noUser := newSession("s1", "", now())
 				noExpiry := newSession("s2", "u1", now())
@@ -147,7 +147,7 @@ func sessionClauses() []clause {
 		{
 			name: "CreateSession/IdleDefaultsToAbsolute",
 			text: "A zero IdleExpiresAt, or one after ExpiresAt, is stored as ExpiresAt",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				zero := newSession("s1", "u1", now())
 				zero.IdleExpiresAt = time.Time{}
 				late := newSession("s2", "u1", now())
@@ -164,7 +164,7 @@ func sessionClauses() []clause {
 		{
 			name: "Session/NotFound",
 			text: "Session, RotateSession and DeleteSession return ErrNotFound for a missing session",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				createSession(t, s, newSession("s1", "u1", now()))
 				_, err := s.Session(ctx(t), "s2")
 				t.wantErr(err, store.ErrNotFound, "Session(missing)")
@@ -180,7 +180,7 @@ func sessionClauses() []clause {
 		{
 			name: "Session/ReturnsCopies",
 			text: "the store keeps its own copy of a session: changing the input or a returned value changes nothing stored",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				in := newSession("s1", "u1", now())
 				want := *in
 				createSession(t, s, in)
@@ -202,7 +202,7 @@ func sessionClauses() []clause {
 		{
 			name: "RotateSession/Swaps",
 			text: "RotateSession with the current refresh id sets RefreshID to Next, PreviousRefreshID to Expected, LastUsedAt and RotatedAt to At, and IdleExpiresAt",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				created := now()
 				in := newSession("s1", "u1", created)
 				createSession(t, s, in)
@@ -229,7 +229,7 @@ func sessionClauses() []clause {
 		{
 			name: "RotateSession/Stale",
 			text: "RotateSession with a refresh id that is not the current one returns the session unchanged with ErrConflict",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				created := now()
 				in := newSession("s1", "u1", created)
 				createSession(t, s, in)
@@ -254,17 +254,17 @@ func sessionClauses() []clause {
 		{
 			name: "RotateSession/ConcurrentTwo",
 			text: "of two concurrent rotations with one Expected value exactly one wins, the other gets ErrConflict",
-			run:  func(t *ct, s store.Store) { concurrentRotations(t, s, 2) },
+			run:  func(t *ct, s store.SessionStore) { concurrentRotations(t, s, 2) },
 		},
 		{
 			name: "RotateSession/ConcurrentTwenty",
 			text: "of 20 concurrent rotations with one Expected value exactly one wins, the others get ErrConflict",
-			run:  func(t *ct, s store.Store) { concurrentRotations(t, s, 20) },
+			run:  func(t *ct, s store.SessionStore) { concurrentRotations(t, s, 20) },
 		},
 		{
 			name: "RotateSession/IdleNeverPastAbsolute",
 			text: "rotation never moves IdleExpiresAt past ExpiresAt",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				created := now()
 				in := newSession("s1", "u1", created)
 				createSession(t, s, in)
@@ -284,7 +284,7 @@ func sessionClauses() []clause {
 			name:     "Session/IdleExpiry",
 			text:     "a session past its IdleExpiresAt is gone: Session and RotateSession return ErrNotFound, UserSessions omits it",
 			parallel: true,
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				created := now()
 				idle := newSession("idle", "u1", created)
 				idle.IdleExpiresAt = created.Add(shortTTL)
@@ -307,7 +307,7 @@ func sessionClauses() []clause {
 			name:     "Session/AbsoluteExpiry",
 			text:     "a session past its ExpiresAt is gone, however recently it was rotated",
 			parallel: true,
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				created := now()
 				se := newSession("s1", "u1", created)
 				se.IdleExpiresAt = created.Add(shortTTL)
@@ -329,7 +329,7 @@ func sessionClauses() []clause {
 		{
 			name: "DeleteSession/Removes",
 			text: "DeleteSession removes the session from Session and UserSessions; deleting again returns ErrNotFound",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				createSession(t, s, newSession("s1", "u1", now()))
 				createSession(t, s, newSession("s2", "u1", now().Add(time.Millisecond)))
 				t.must(s.DeleteSession(ctx(t), "s1"), "DeleteSession")
@@ -348,7 +348,7 @@ func sessionClauses() []clause {
 		{
 			name: "DeleteUserSessions/All",
 			text: "DeleteUserSessions removes every session of the user and no other; none is not an error",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				base := now()
 				for i := range 3 {
 					createSession(t, s, newSession(fmt.Sprintf("a%d", i), "alice", base.Add(time.Duration(i)*time.Millisecond)))
@@ -372,7 +372,7 @@ func sessionClauses() []clause {
 		{
 			name: "UserSessions/OldestFirst",
 			text: "UserSessions lists the user's live sessions, oldest first, and nothing for an unknown user",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.SessionStore) {
 				base := now()
 				// Created out of order, and with IDs out of order.
 				for _, r := range []struct {
@@ -391,6 +391,38 @@ func sessionClauses() []clause {
 				if len(list) != 0 {
 					t.Errorf("UserSessions(unknown user) = %v", sessionIDs(list))
 				}
+			},
+		},
+		{
+			name: "Context/Cancelled/SessionStore",
+			text: "every SessionStore method honours a cancelled context: it returns an error (the context's or ErrUnavailable) and stores nothing",
+			run: func(t *ct, s store.SessionStore) {
+				cx := cancelled()
+				until := now().Add(long)
+				createSession(t, s, newSession("s0", "u0", now()))
+				errs := map[string]error{
+					"CreateSession":      s.CreateSession(cx, newSession("s1", "u1", now())),
+					"DeleteSession":      s.DeleteSession(cx, "s0"),
+					"DeleteUserSessions": s.DeleteUserSessions(cx, "u0"),
+				}
+				_, errs["RotateSession"] = s.RotateSession(cx, "s0", store.Rotation{Expected: "r0-s0", Next: "x", At: now(), IdleExpiresAt: until})
+				_, errs["Session"] = s.Session(cx, "s0")
+				_, errs["UserSessions"] = s.UserSessions(cx, "u0")
+				t.wantCancelled(errs)
+				// Nothing changed.
+				_, err := s.Session(ctx(t), "s1")
+				t.wantErr(err, store.ErrNotFound, "Session(s1) after a cancelled CreateSession")
+				if se := getSession(t, s, "s0"); se.RefreshID != "r0-s0" {
+					t.Errorf("a cancelled RotateSession changed RefreshID to %q", se.RefreshID)
+				}
+			},
+		},
+		{
+			name: "Isolation/SeparatorLikeKeys/SessionStore",
+			text: "SessionStore: ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.SessionStore) {
+				trickySessionsSetup(t, s)
+				trickySessionsCheck(t, s)
 			},
 		},
 	}

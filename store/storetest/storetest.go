@@ -4,25 +4,87 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/gatekeep/gatekeep/store"
 )
 
-// Run runs the conformance suite against the stores newStore returns. It
-// calls newStore once per subtest, with that subtest's t, so the store can
-// register its cleanup with t.Cleanup. Subtests that wait for expiry run in
-// parallel with each other; see the package documentation.
+// Run runs the whole conformance suite against the stores newStore
+// returns: the clauses of [RunUserStore], [RunSessionStore], [RunRevoker]
+// and [RunCounter], then those that span interfaces (one user's data
+// isolated from another's across users, sessions and revocations; keys
+// that look like separators; the optional [store.Pinger] and
+// [store.WriteChecker]). It calls newStore once per subtest, with that
+// subtest's t, so the store can register its cleanup with t.Cleanup.
+// Subtests that wait for expiry run in parallel with each other; see the
+// package documentation.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
-	for _, c := range clauses() {
+	if newStore == nil {
+		t.Fatal("storetest: newStore is nil")
+	}
+	RunUserStore(t, func(t *testing.T) store.UserStore { return newStore(t) })
+	RunSessionStore(t, func(t *testing.T) store.SessionStore { return newStore(t) })
+	RunRevoker(t, func(t *testing.T) store.Revoker { return newStore(t) })
+	RunCounter(t, func(t *testing.T) store.Counter { return newStore(t) })
+	run(t, clauses(), newStore)
+}
+
+// clauses are the clauses Run adds to those of the four interfaces: the
+// ones that need a whole store.Store.
+func clauses() []clause {
+	return crossClauses()
+}
+
+// RunUserStore runs the clauses of the [store.UserStore] contract against
+// the stores newStore returns, one subtest per clause on a fresh store,
+// as [Run] does. A store that keeps only accounts proves itself with it.
+func RunUserStore(t *testing.T, newStore func(t *testing.T) store.UserStore) {
+	t.Helper()
+	run(t, userClauses(), newStore)
+}
+
+// RunSessionStore runs the clauses of the [store.SessionStore] contract
+// against the stores newStore returns, one subtest per clause on a fresh
+// store, as [Run] does.
+func RunSessionStore(t *testing.T, newStore func(t *testing.T) store.SessionStore) {
+	t.Helper()
+	run(t, sessionClauses(), newStore)
+}
+
+// RunRevoker runs the clauses of the [store.Revoker] contract against the
+// stores newStore returns, one subtest per clause on a fresh store, as
+// [Run] does. A service that only verifies tokens holds a Revoker alone,
+// and proves it with this.
+func RunRevoker(t *testing.T, newStore func(t *testing.T) store.Revoker) {
+	t.Helper()
+	run(t, revokerClauses(), newStore)
+}
+
+// RunCounter runs the clauses of the [store.Counter] contract against the
+// stores newStore returns, one subtest per clause on a fresh store, as
+// [Run] does.
+func RunCounter(t *testing.T, newStore func(t *testing.T) store.Counter) {
+	t.Helper()
+	run(t, counterClauses(), newStore)
+}
+
+// run runs each clause in its own subtest on a fresh store from newStore.
+func run[S any](t *testing.T, cs []clauseOf[S], newStore func(t *testing.T) S) {
+	t.Helper()
+	if newStore == nil {
+		t.Fatal("storetest: newStore is nil")
+	}
+	for _, c := range cs {
 		t.Run(c.name, func(t *testing.T) {
 			if c.parallel {
 				t.Parallel()
 			}
 			s := newStore(t)
-			if s == nil {
+			if any(s) == nil {
 				t.Fatalf("%s: newStore returned nil", c.name)
 			}
 			c.run(&ct{T: t, clause: c.name + " (" + c.text + ")"}, s)
@@ -30,26 +92,21 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 }
 
-// clause is one rule of the contracts and the check that enforces it.
-type clause struct {
+// clauseOf is one rule of a contract and the check that enforces it, run
+// on a store of type S: the one interface the rule is about.
+type clauseOf[S any] struct {
 	// name is the subtest name: Interface method or area, then the rule.
 	name string
 	// text states the rule as the contract does; failures quote it.
 	text string
 	// parallel marks subtests that mostly wait for expiry.
 	parallel bool
-	run      func(t *ct, s store.Store)
+	run      func(t *ct, s S)
 }
 
-func clauses() []clause {
-	var cs []clause
-	cs = append(cs, userClauses()...)
-	cs = append(cs, sessionClauses()...)
-	cs = append(cs, revokerClauses()...)
-	cs = append(cs, counterClauses()...)
-	cs = append(cs, crossClauses()...)
-	return cs
-}
+// clause is a rule that needs a whole store.Store: one that spans
+// interfaces, or an optional ability found by type assertion.
+type clause = clauseOf[store.Store]
 
 // ct is a testing.T whose failures name the clause being checked.
 type ct struct {
@@ -80,6 +137,17 @@ func (t *ct) wantErr(err, target error, what string) {
 	t.T.Helper()
 	if !errors.Is(err, target) {
 		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
+	}
+}
+
+// wantCancelled fails the clause for each named call whose error is not
+// what a store returns for a cancelled context.
+func (t *ct) wantCancelled(errs map[string]error) {
+	t.T.Helper()
+	for _, name := range slices.Sorted(maps.Keys(errs)) {
+		if err := errs[name]; !ctxErr(err) {
+			t.Errorf("%s with a cancelled context returned %v, want context.Canceled or ErrUnavailable", name, err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,14 +21,14 @@ func newUser(id, username string) *store.User {
 	}
 }
 
-func createUser(t *ct, s store.Store, id, username string) *store.User {
+func createUser(t *ct, s store.UserStore, id, username string) *store.User {
 	t.T.Helper()
 	u := newUser(id, username)
 	t.must(s.CreateUser(ctx(t), u), fmt.Sprintf("CreateUser(%q, %q)", id, username))
 	return u
 }
 
-func getUser(t *ct, s store.Store, id string) *store.User {
+func getUser(t *ct, s store.UserStore, id string) *store.User {
 	t.T.Helper()
 	u, err := s.User(ctx(t), id)
 	t.must(err, fmt.Sprintf("User(%q)", id))
@@ -37,12 +38,54 @@ func getUser(t *ct, s store.Store, id string) *store.User {
 	return u
 }
 
-func userClauses() []clause {
-	return []clause{
+// concurrentSwaps runs rounds of n concurrent SetPasswordHash calls from
+// one expected hash and checks that exactly one of each round wins and
+// that the winner's hash is the one stored.
+func concurrentSwaps(t *ct, s store.UserStore, n, rounds int) {
+	t.T.Helper()
+	createUser(t, s, "u1", "alice")
+	expected := getUser(t, s, "u1").PasswordHash
+	for round := range rounds {
+		errs := make([]error, n)
+		got := make([]*store.User, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				got[i], errs[i] = s.SetPasswordHash(ctx(t), "u1", expected, fmt.Sprintf("$2a$12$round%03d-%02d", round, i))
+			})
+		}
+		close(start)
+		wg.Wait()
+		won, lost := count(errs, store.ErrConflict)
+		if won != 1 || lost != n-1 {
+			// Two winners: a password change undid a concurrent reset,
+			// and the attacker's password works after the owner's reset.
+			t.Fatalf("round %d: %d swaps won, %d got ErrConflict; want 1 and %d (other error: %v)", round, won, lost, n-1, firstOther(errs, store.ErrConflict))
+		}
+		winner := ""
+		for i, err := range errs {
+			if err == nil {
+				winner = fmt.Sprintf("$2a$12$round%03d-%02d", round, i)
+				if got[i] == nil || got[i].PasswordHash != winner {
+					t.Fatalf("round %d: the winning swap returned %+v, want hash %q", round, got[i], winner)
+				}
+			}
+		}
+		if stored := getUser(t, s, "u1").PasswordHash; stored != winner {
+			t.Fatalf("round %d: stored hash %q, want the winner's %q", round, stored, winner)
+		}
+		expected = winner
+	}
+}
+
+func userClauses() []clauseOf[store.UserStore] {
+	return []clauseOf[store.UserStore]{
 		{
 			name: "CreateUser/RoundTrip",
 			text: "CreateUser stores the user; User returns it with CreatedAt and UpdatedAt set",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				before := time.Now().Add(-time.Second)
 				in := createUser(t, s, "u1", "alice")
 				got := getUser(t, s, "u1")
@@ -58,7 +101,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/CanonicalisesUsername",
 			text: "CreateUser stores the canonical username; UserByUsername canonicalises its argument",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "Alice")
 				if got := getUser(t, s, "u1"); got.Username != "alice" {
 					t.Errorf("stored username %q, want canonical %q", got.Username, "alice")
@@ -74,7 +117,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/CanonicalFormIdempotent",
 			text: "the canonical form of a canonical username is itself",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				for _, name := range []string{"Admin", "ａｄｍｉｎ", "ÅNGSTRÖM", "user.name-1_x"} {
 					c1, err := store.CanonicalUsername(name)
 					t.must(err, fmt.Sprintf("CanonicalUsername(%q)", name))
@@ -95,7 +138,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/UsernameCollision",
 			text: "usernames are unique after PRECIS UsernameCaseMapped: Admin, ADMIN and fullwidth ａｄｍｉｎ collide with admin",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "first", "admin")
 				// An attacker registering a look-alike of an existing
 				// account must be refused, not given a second "admin".
@@ -114,7 +157,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/DuplicateID",
 			text: "CreateUser returns ErrConflict when the ID is taken, and changes nothing",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				err := s.CreateUser(ctx(t), newUser("u1", "bob"))
 				t.wantErr(err, store.ErrConflict, "CreateUser with a taken ID")
@@ -129,7 +172,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/Invalid",
 			text: "CreateUser returns ErrInvalid for an empty ID or a username PRECIS rejects",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				rows := []struct{ name, id, username string }{
 					{"empty ID", "", "alice"},
 					{"empty username", "u1", ""},
@@ -149,7 +192,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/ConcurrentSameUsername",
 			text: "of 100 concurrent creations of one username exactly one wins, the others get ErrConflict",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				const n = 100
 				errs := make([]error, n)
 				var wg sync.WaitGroup
@@ -181,7 +224,7 @@ func userClauses() []clause {
 		{
 			name: "CreateUser/CopiesInput",
 			text: "the store keeps its own copy: changing the User passed to CreateUser changes nothing stored",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				u := createUser(t, s, "u1", "alice")
 				u.Roles[0] = "admin" // privilege escalation through a shared slice
 				u.Email = "evil@example.com"
@@ -193,8 +236,8 @@ func userClauses() []clause {
 		},
 		{
 			name: "User/ReturnsCopies",
-			text: "User, UserByUsername, UpdateUser and ListUsers return copies: mutating one changes nothing stored",
-			run: func(t *ct, s store.Store) {
+			text: "User, UserByUsername, UpdateUser, SetPasswordHash and ListUsers return copies: mutating one changes nothing stored",
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				mutate := func(u *store.User) {
 					u.Roles[0] = "admin" // privilege escalation through a shared slice
@@ -208,13 +251,21 @@ func userClauses() []clause {
 				u, err = s.UpdateUser(ctx(t), "u1", store.UserUpdate{})
 				t.must(err, "UpdateUser")
 				mutate(u)
+				u, err = s.SetPasswordHash(ctx(t), "u1", newUser("u1", "alice").PasswordHash, "$2a$12$swapped")
+				t.must(err, "SetPasswordHash")
+				mutate(u)
+				u, err = s.SetPasswordHash(ctx(t), "u1", "stale", "$2a$12$lost")
+				t.wantErr(err, store.ErrConflict, "SetPasswordHash(stale)")
+				if u != nil {
+					mutate(u)
+				}
 				users, _, err := s.ListUsers(ctx(t), "", 10)
 				t.must(err, "ListUsers")
 				for _, u := range users {
 					mutate(u)
 				}
 				got := getUser(t, s, "u1")
-				if !slices.Equal(got.Roles, []string{"user"}) || got.Username != "alice" || got.PasswordHash == "x" {
+				if !slices.Equal(got.Roles, []string{"user"}) || got.Username != "alice" || got.PasswordHash != "$2a$12$swapped" {
 					t.Errorf("stored user changed through a returned value: %+v", got)
 				}
 				if _, err := s.UserByUsername(ctx(t), "alice"); err != nil {
@@ -225,7 +276,7 @@ func userClauses() []clause {
 		{
 			name: "User/NotFound",
 			text: "User and UserByUsername return ErrNotFound for a missing user, also for a username that cannot be canonicalised",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				_, err := s.User(ctx(t), "u2")
 				t.wantErr(err, store.ErrNotFound, "User(missing)")
@@ -242,7 +293,7 @@ func userClauses() []clause {
 		{
 			name: "UpdateUser/Fields",
 			text: "UpdateUser changes the non-nil fields only, sets UpdatedAt and returns the updated user",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				orig := getUser(t, s, "u1")
 				time.Sleep(2 * time.Millisecond)
@@ -275,7 +326,7 @@ func userClauses() []clause {
 		{
 			name: "UpdateUser/NotFound",
 			text: "UpdateUser returns ErrNotFound for a missing user and creates nothing",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				hash := "h"
 				_, err := s.UpdateUser(ctx(t), "ghost", store.UserUpdate{PasswordHash: &hash})
 				t.wantErr(err, store.ErrNotFound, "UpdateUser(missing)")
@@ -286,7 +337,7 @@ func userClauses() []clause {
 		{
 			name: "ListUsers/Paging",
 			text: "ListUsers returns up to limit users ordered by ID after the cursor, and next is \"\" when no more remain",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				var ids []string
 				for i := range 7 {
 					id := fmt.Sprintf("id-%c", 'g'-i) // created out of order
@@ -327,7 +378,7 @@ func userClauses() []clause {
 		{
 			name: "ListUsers/Empty",
 			text: "ListUsers on an empty store returns no users and next \"\"",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				users, next, err := s.ListUsers(ctx(t), "", 10)
 				t.must(err, "ListUsers")
 				if len(users) != 0 || next != "" {
@@ -338,7 +389,7 @@ func userClauses() []clause {
 		{
 			name: "ListUsers/InvalidLimit",
 			text: "ListUsers returns ErrInvalid for a limit below 1",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				for _, limit := range []int{0, -1} {
 					_, _, err := s.ListUsers(ctx(t), "", limit)
@@ -349,7 +400,7 @@ func userClauses() []clause {
 		{
 			name: "ListUsers/InvalidCursor",
 			text: "ListUsers returns ErrInvalid for a cursor the store did not issue, and accepts one of store.EncodeCursor",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				createUser(t, s, "u2", "bob")
 				for _, c := range []string{"bogus", "dTE", "!!", "u1", store.EncodeCursor("u1") + "x"} {
@@ -366,7 +417,7 @@ func userClauses() []clause {
 		{
 			name: "DeleteUser/FreesUsername",
 			text: "DeleteUser removes the user and frees its username; deleting again returns ErrNotFound",
-			run: func(t *ct, s store.Store) {
+			run: func(t *ct, s store.UserStore) {
 				createUser(t, s, "u1", "alice")
 				createUser(t, s, "u2", "bob")
 				t.must(s.DeleteUser(ctx(t), "u1"), "DeleteUser")
@@ -385,6 +436,162 @@ func userClauses() []clause {
 				if len(users) != 2 {
 					t.Errorf("ListUsers after delete: %d users, want 2", len(users))
 				}
+			},
+		},
+		{
+			name: "Context/Cancelled/UserStore",
+			text: "every UserStore method honours a cancelled context: it returns an error (the context's or ErrUnavailable) and stores nothing",
+			run: func(t *ct, s store.UserStore) {
+				cx := cancelled()
+				createUser(t, s, "u0", "existing")
+				errs := map[string]error{
+					"CreateUser": s.CreateUser(cx, newUser("u1", "alice")),
+					"DeleteUser": s.DeleteUser(cx, "u0"),
+				}
+				_, errs["UpdateUser"] = s.UpdateUser(cx, "u0", store.UserUpdate{Roles: []string{"admin"}})
+				_, errs["SetPasswordHash"] = s.SetPasswordHash(cx, "u0", newUser("u0", "existing").PasswordHash, "$2a$12$cancelled")
+				_, errs["User"] = s.User(cx, "u0")
+				_, errs["UserByUsername"] = s.UserByUsername(cx, "existing")
+				_, _, errs["ListUsers"] = s.ListUsers(cx, "", 10)
+				t.wantCancelled(errs)
+				// Nothing changed.
+				_, err := s.User(ctx(t), "u1")
+				t.wantErr(err, store.ErrNotFound, "User(u1) after a cancelled CreateUser")
+				if u := getUser(t, s, "u0"); !slices.Equal(u.Roles, []string{"user"}) {
+					t.Errorf("a cancelled UpdateUser changed roles to %v", u.Roles)
+				} else if u.PasswordHash != newUser("u0", "existing").PasswordHash {
+					t.Errorf("a cancelled SetPasswordHash changed the hash to %q", u.PasswordHash)
+				}
+			},
+		},
+		{
+			name: "SetPasswordHash/Swaps",
+			text: "SetPasswordHash with the stored hash as expected sets the hash to next, sets UpdatedAt, changes nothing else and returns the updated user",
+			run: func(t *ct, s store.UserStore) {
+				in := createUser(t, s, "u1", "alice")
+				createUser(t, s, "u2", "bob")
+				orig := getUser(t, s, "u1")
+				time.Sleep(2 * time.Millisecond)
+				next := "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3aGFzaA"
+				got, err := s.SetPasswordHash(ctx(t), "u1", in.PasswordHash, next)
+				t.must(err, "SetPasswordHash(stored hash)")
+				if got == nil || got.ID != "u1" || got.PasswordHash != next || got.Username != "alice" ||
+					got.Email != orig.Email || !slices.Equal(got.Roles, orig.Roles) {
+					t.Fatalf("SetPasswordHash returned %+v, want u1 with only the hash changed to %q", got, next)
+				}
+				if !got.UpdatedAt.After(orig.UpdatedAt) || !sameTime(got.CreatedAt, orig.CreatedAt) {
+					t.Errorf("UpdatedAt %v (was %v), CreatedAt %v (was %v): want UpdatedAt later, CreatedAt unchanged",
+						got.UpdatedAt, orig.UpdatedAt, got.CreatedAt, orig.CreatedAt)
+				}
+				if stored := getUser(t, s, "u1"); stored.PasswordHash != next {
+					t.Errorf("stored hash %q after the swap, want %q", stored.PasswordHash, next)
+				}
+				// The hash that won is the one the next swap is checked against.
+				got, err = s.SetPasswordHash(ctx(t), "u1", next, "$2a$12$third")
+				t.must(err, "SetPasswordHash(from the swapped hash)")
+				if got.PasswordHash != "$2a$12$third" {
+					t.Errorf("second swap returned hash %q, want %q", got.PasswordHash, "$2a$12$third")
+				}
+				if b := getUser(t, s, "u2"); b.PasswordHash != in.PasswordHash {
+					t.Errorf("swapping u1's hash changed u2's to %q", b.PasswordHash)
+				}
+				// A user created without a hash (signed up through a provider) swaps from "".
+				none := newUser("u3", "carol")
+				none.PasswordHash = ""
+				t.must(s.CreateUser(ctx(t), none), "CreateUser(no hash)")
+				got, err = s.SetPasswordHash(ctx(t), "u3", "", next)
+				t.must(err, "SetPasswordHash(u3, from \"\")")
+				if got.PasswordHash != next {
+					t.Errorf("swap from \"\" returned hash %q, want %q", got.PasswordHash, next)
+				}
+			},
+		},
+		{
+			name: "SetPasswordHash/Stale",
+			text: "SetPasswordHash with an expected hash that is not the stored one changes nothing and returns the user as stored with ErrConflict",
+			run: func(t *ct, s store.UserStore) {
+				in := createUser(t, s, "u1", "alice")
+				// A reset lands between the change's check and its write.
+				reset := "$argon2id$v=19$m=19456,t=2,p=1$cmVzZXQ$cmVzZXRoYXNo"
+				_, err := s.SetPasswordHash(ctx(t), "u1", in.PasswordHash, reset)
+				t.must(err, "SetPasswordHash(reset)")
+				before := getUser(t, s, "u1")
+				for _, stale := range []string{
+					in.PasswordHash, // the hash the slower change was checked against
+					"",
+					reset[:len(reset)-1], // a prefix: the compare is exact
+					strings.ToUpper(reset),
+					reset + " ",
+					reset + "\x00", // a NUL-terminated compare would match
+					"\xff",
+				} {
+					got, err := s.SetPasswordHash(ctx(t), "u1", stale, "$2a$12$attacker")
+					t.wantErr(err, store.ErrConflict, fmt.Sprintf("SetPasswordHash(expected %q)", stale))
+					if got == nil || got.ID != "u1" || got.PasswordHash != reset {
+						t.Errorf("the losing swap (expected %q) returned %+v, want the user as stored, hash %q", stale, got, reset)
+					}
+				}
+				after := getUser(t, s, "u1")
+				if after.PasswordHash != reset || !sameTime(after.UpdatedAt, before.UpdatedAt) {
+					t.Errorf("a losing swap changed the user: hash %q (want %q), UpdatedAt %v (was %v)", after.PasswordHash, reset, after.UpdatedAt, before.UpdatedAt)
+				}
+				// An unconditional write also makes an older expected hash stale.
+				admin := "$2a$12$admin"
+				_, err = s.UpdateUser(ctx(t), "u1", store.UserUpdate{PasswordHash: &admin})
+				t.must(err, "UpdateUser(PasswordHash)")
+				_, err = s.SetPasswordHash(ctx(t), "u1", reset, "$2a$12$attacker")
+				t.wantErr(err, store.ErrConflict, "SetPasswordHash(expected the hash UpdateUser replaced)")
+				if h := getUser(t, s, "u1").PasswordHash; h != admin {
+					t.Errorf("stored hash %q, want %q", h, admin)
+				}
+			},
+		},
+		{
+			name: "SetPasswordHash/ConcurrentTwo",
+			text: "of two concurrent swaps from one expected hash exactly one wins and the other gets ErrConflict, round after round (100 rounds)",
+			run:  func(t *ct, s store.UserStore) { concurrentSwaps(t, s, 2, 100) },
+		},
+		{
+			name: "SetPasswordHash/ConcurrentTwenty",
+			text: "of 20 concurrent swaps from one expected hash exactly one wins and the others get ErrConflict (10 rounds)",
+			run:  func(t *ct, s store.UserStore) { concurrentSwaps(t, s, 20, 10) },
+		},
+		{
+			name: "SetPasswordHash/NotFound",
+			text: "SetPasswordHash returns ErrNotFound for a missing user and creates nothing",
+			run: func(t *ct, s store.UserStore) {
+				in := createUser(t, s, "u1", "alice")
+				for _, id := range []string{"ghost", "", "U1", "u1 "} {
+					_, err := s.SetPasswordHash(ctx(t), id, in.PasswordHash, "$2a$12$x")
+					t.wantErr(err, store.ErrNotFound, fmt.Sprintf("SetPasswordHash(%q)", id))
+				}
+				_, err := s.User(ctx(t), "ghost")
+				t.wantErr(err, store.ErrNotFound, "User after SetPasswordHash(missing)")
+				if h := getUser(t, s, "u1").PasswordHash; h != in.PasswordHash {
+					t.Errorf("swaps of other ids changed u1's hash to %q", h)
+				}
+			},
+		},
+		{
+			name: "SetPasswordHash/Invalid",
+			text: "SetPasswordHash returns ErrInvalid for an empty next hash and changes nothing",
+			run: func(t *ct, s store.UserStore) {
+				in := createUser(t, s, "u1", "alice")
+				// Clearing the hash through a swap would leave an account
+				// no password opens, or one a weak verifier lets anyone in.
+				_, err := s.SetPasswordHash(ctx(t), "u1", in.PasswordHash, "")
+				t.wantErr(err, store.ErrInvalid, "SetPasswordHash(next \"\")")
+				if h := getUser(t, s, "u1").PasswordHash; h != in.PasswordHash {
+					t.Errorf("a refused swap changed the hash to %q", h)
+				}
+			},
+		},
+		{
+			name: "Isolation/SeparatorLikeKeys/UserStore",
+			text: "UserStore: ids, usernames and keys such as a:b, *, \\x00 and {tag} stay isolated: each names only itself",
+			run: func(t *ct, s store.UserStore) {
+				trickyUsersSetup(t, s)
+				trickyUsersCheck(t, s)
 			},
 		},
 	}

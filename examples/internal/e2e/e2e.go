@@ -66,7 +66,11 @@ func Run(t *testing.T, newHandler Handler) {
 			}
 			for _, r := range rows {
 				t.Run(r.name, func(t *testing.T) {
-					c := newClient(t, kind, rc, pg, r.env, newHandler)
+					var extra []config.BuildOption
+					if r.opts != nil {
+						extra = r.opts()
+					}
+					c := newClient(t, kind, rc, pg, r.env, newHandler, extra...)
 					r.run(t, c)
 					c.compareTranscript(r.name)
 				})
@@ -91,9 +95,12 @@ type client struct {
 	http    *http.Client
 	mailDir string
 	lines   []string
+	// root, when set, is the client whose transcript this one's exchanges
+	// go into, marked [B] (the verify-only service of the resource rows).
+	root *client
 }
 
-func newClient(t *testing.T, kind string, rc *goredis.Client, pg *pgxpool.Pool, rowEnv map[string]string, newHandler Handler) *client {
+func newClient(t *testing.T, kind string, rc *goredis.Client, pg *pgxpool.Pool, rowEnv map[string]string, newHandler Handler, extra ...config.BuildOption) *client {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{
@@ -121,7 +128,7 @@ func newClient(t *testing.T, kind string, rc *goredis.Client, pg *pgxpool.Pool, 
 		opts = append(opts, config.WithRedisOptions(redis.WithPrefix(prefix)))
 		t.Cleanup(func() { removeKeys(rc, prefix) })
 	}
-	st, err := config.Build(context.Background(), cfg, opts...)
+	st, err := config.Build(context.Background(), cfg, append(opts, extra...)...)
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -234,7 +241,11 @@ func (c *client) do(q req) *response {
 		c.t.Fatalf("%s %s: reading the body: %v", q.method, q.path, err)
 	}
 	r := &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
-	c.lines = append(c.lines, transcriptLine(q, r))
+	if c.root != nil {
+		c.root.lines = append(c.root.lines, "[B] "+transcriptLine(q, r))
+	} else {
+		c.lines = append(c.lines, transcriptLine(q, r))
+	}
 	return r
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatekeep/gatekeep/config"
 	"github.com/gatekeep/gatekeep/token"
 )
 
@@ -16,6 +17,9 @@ import (
 type row struct {
 	name string
 	env  map[string]string // variables on top of the defaults; "" unsets
+	// opts, when set, gives build options of the row (an application's
+	// own auth options, such as its claims).
+	opts func() []config.BuildOption
 	run  func(t *testing.T, c *client)
 }
 

@@ -47,13 +47,47 @@ func Run(ctx context.Context, newHandler func(*config.Stack) http.Handler) error
 			slog.Error("gatekeep: closing the store", "err", err)
 		}
 	}()
+	return listen(ctx, st.Addr, string(cfg.Store), newHandler(st))
+}
 
-	ln, err := st.Listen() // an error names ADDR, such as an address in use
+// MainGate is [Main] for a verify-only service ([RunGate]).
+func MainGate(newHandler func(*config.GateStack) http.Handler) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := RunGate(ctx, newHandler)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// RunGate is [Run] for a verify-only service: the stack is
+// config.BuildGate's.
+func RunGate(ctx context.Context, newHandler func(*config.GateStack) http.Handler) error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	st, err := config.BuildGate(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			slog.Error("gatekeep: closing the store", "err", err)
+		}
+	}()
+	return listen(ctx, st.Addr, string(cfg.Store), newHandler(st))
+}
+
+// listen serves h on addr until ctx ends, then shuts down gracefully.
+func listen(ctx context.Context, addr, storeKind string, h http.Handler) error {
+	ln, err := config.Listen(addr) // an error names ADDR, such as an address in use
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(st),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second, // a body trickled byte by byte ends here
 		WriteTimeout:      30 * time.Second,
@@ -61,7 +95,7 @@ func Run(ctx context.Context, newHandler func(*config.Stack) http.Handler) error
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	slog.Info("gatekeep: listening", "addr", "http://"+ln.Addr().String(), "store", cfg.Store)
+	slog.Info("gatekeep: listening", "addr", "http://"+ln.Addr().String(), "store", storeKind)
 
 	select {
 	case err := <-served:
