@@ -306,18 +306,20 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		opts = append(opts, bc.redisOpts...)
 		// From before Open, whose local view may dial at once.
 		tctx, trace, end := traceRedisStart(ctx)
-		defer end()
 		// store/redis never repeats the URL in its errors.
 		st, err := redis.Open(string(cfg.RedisURL), opts...)
 		if err != nil {
+			end()
 			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis URL store/redis accepts", Err: err}
 		}
 		pctx, cancel := context.WithTimeout(tctx, redisPingTimeout)
 		defer cancel()
 		if err := st.Ping(pctx); err != nil {
 			_ = st.Close()
-			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: withDialCause(err, trace, string(cfg.RedisURL))}
+			end()
+			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: withDialCause(ctx, err, trace, string(cfg.RedisURL))}
 		}
+		end()
 		redisStarted(bc.logger)
 		return st, nil
 	case StorePostgres:

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -28,13 +30,13 @@ var (
 	redisLogOnce sync.Once
 	// redisLogger is where go-redis's lines go outside start-up pings.
 	redisLogger atomic.Pointer[slog.Logger]
-	// starting holds the start-up pings in flight; while any is, every
-	// go-redis line is kept by them (a local view's dial from the same
-	// start carries no trace) and printed nowhere.
+	// starting holds the start-up pings in flight; while any is, a
+	// go-redis line without a ping's context is printed nowhere.
 	starting sync.Map // *dialTrace → struct{}
 )
 
-// dialTrace keeps the last thing go-redis said during one start-up ping.
+// dialTrace keeps the last thing go-redis said, with the context of one
+// start-up ping, about that ping.
 type dialTrace struct {
 	mu   sync.Mutex
 	last string
@@ -44,10 +46,11 @@ type dialTrace struct {
 // query cancelled because another failed) and a cause is already known.
 func (t *dialTrace) keep(s string, ctxErr bool) {
 	t.mu.Lock()
-	if !ctxErr || t.last == "" {
-		t.last = s
+	defer t.mu.Unlock()
+	if ctxErr && t.last != "" {
+		return
 	}
-	t.mu.Unlock()
+	t.last = s
 }
 
 func (t *dialTrace) cause() string {
@@ -80,11 +83,13 @@ func (redisLog) Printf(ctx context.Context, format string, v ...any) {
 			return
 		}
 	}
+	// A line without a ping's context during a start may be about another
+	// client (a failed start's, finishing a dial): it is not that start's
+	// cause, and is printed nowhere.
 	kept := false
-	starting.Range(func(k, _ any) bool {
-		k.(*dialTrace).keep(msg, ctxErr)
+	starting.Range(func(_, _ any) bool {
 		kept = true
-		return true
+		return false
 	})
 	if l := redisLogger.Load(); l != nil && !kept {
 		l.Warn(oneLine("config: go-redis: " + fmt.Sprintf(format, v...)))
@@ -96,7 +101,9 @@ func redisStarted(log *slog.Logger) { redisLogger.Store(log) }
 
 // traceRedisStart routes go-redis's lines as the comment above says and
 // returns ctx carrying a trace for the start-up ping, and a function that
-// ends it.
+// ends it. A failed start's client may still finish a dial after it (and
+// say so): that line goes to the logger of the last start, as any line
+// after a start does.
 func traceRedisStart(ctx context.Context) (context.Context, *dialTrace, func()) {
 	redisLogOnce.Do(func() { goredis.SetLogger(redisLog{}) })
 	t := &dialTrace{}
@@ -115,10 +122,19 @@ type startErr struct {
 func (e *startErr) Error() string { return e.cause + " (" + e.err.Error() + ")" }
 func (e *startErr) Unwrap() error { return e.err }
 
-// withDialCause returns err with t's cause, if go-redis gave one that err
-// does not already hold, with any password of rawURL taken out.
-func withDialCause(err error, t *dialTrace, rawURL string) error {
+// withDialCause returns err with the reason the Redis of rawURL did not
+// answer, when err says only that the ping ran out of time: what go-redis
+// said during the ping, or else what dialling its addresses says
+// ("connect: connection refused", "no such host"); any password of rawURL
+// is taken out.
+func withDialCause(ctx context.Context, err error, t *dialTrace, rawURL string) error {
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return err
+	}
 	c := t.cause()
+	if c == "" {
+		c = probeRedis(ctx, rawURL)
+	}
 	if c == "" || strings.Contains(err.Error(), c) {
 		return err
 	}
@@ -126,6 +142,59 @@ func withDialCause(err error, t *dialTrace, rawURL string) error {
 		c = strings.ReplaceAll(c, pw, redacted)
 	}
 	return &startErr{cause: c, err: err}
+}
+
+// probeTimeout bounds each dial of probeRedis.
+const probeTimeout = time.Second
+
+// probeRedis dials the first addresses of rawURL (three at most) and
+// returns the first dial error, or "" if each answers (the cause is then
+// past the TCP connection: TLS, AUTH, a slow server).
+func probeRedis(ctx context.Context, rawURL string) string {
+	addrs := redisAddrs(rawURL)
+	if len(addrs) > 3 {
+		addrs = addrs[:3]
+	}
+	d := net.Dialer{Timeout: probeTimeout}
+	for _, a := range addrs {
+		c, err := d.DialContext(ctx, "tcp", a)
+		if err != nil {
+			return err.Error()
+		}
+		_ = c.Close()
+	}
+	return ""
+}
+
+// redisAddrs returns the host:port addresses a Redis URL names (the
+// server, a Cluster's nodes or the Sentinels), port 6379 (26379 for
+// Sentinels) when none is given.
+func redisAddrs(rawURL string) []string {
+	port := "6379"
+	if strings.Contains(rawURL, "+sentinel://") {
+		port = "26379"
+	}
+	var out []string
+	for part := range strings.SplitSeq(strings.TrimSpace(rawURL), ",") {
+		part = strings.TrimSpace(part)
+		if _, rest, ok := strings.Cut(part, "://"); ok {
+			part = rest
+		}
+		if at := strings.LastIndex(part, "@"); at >= 0 {
+			part = part[at+1:]
+		}
+		if i := strings.IndexAny(part, "/?"); i >= 0 {
+			part = part[:i]
+		}
+		if part == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(part); err != nil {
+			part = net.JoinHostPort(strings.Trim(part, "[]"), port)
+		}
+		out = append(out, part)
+	}
+	return out
 }
 
 // urlPasswords returns the passwords a Redis URL holds (userinfo and

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -55,6 +56,25 @@ func TestEditDistance(t *testing.T) {
 		}
 		if got := editDistance(c.b, c.a); got != c.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", c.b, c.a, got, c.want)
+		}
+	}
+}
+
+func TestRedisAddrs(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		want []string
+	}{
+		{"redis://:p@w@10.0.0.5:6380/2", []string{"10.0.0.5:6380"}},
+		{"rediss://redis.example.com", []string{"redis.example.com:6379"}},
+		{"10.0.0.1:7000, 10.0.0.2:7000", []string{"10.0.0.1:7000", "10.0.0.2:7000"}},
+		{"redis://u:p@h1:1,h2:2", []string{"h1:1", "h2:2"}},
+		{"redis+sentinel://:p@10.0.0.1,10.0.0.2:26380/mymaster/0?sentinel_password=x", []string{"10.0.0.1:26379", "10.0.0.2:26380"}},
+		{"redis://[::1]:6379/0", []string{"[::1]:6379"}},
+	} {
+		got := redisAddrs(c.url)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("redisAddrs(%q) = %q, want %q", c.url, got, c.want)
 		}
 	}
 }
