@@ -17,6 +17,13 @@
 //
 //	config: JWT_LEEWAY: want a Go duration of at most 5m, got "10m"
 //
+// What reading the variables has to say beside errors — JWT_SECRET_KEY
+// read as JWT_SECRET, the store a store variable selected, a variable that
+// looks like a misspelt one of gatekeep's (JWT_SECERT: did you mean
+// JWT_SECRET?) — is in [Config.Notes], and [Build] logs it. In .env, lines
+// of variables gatekeep does not read are skipped whatever they hold;
+// its own lines follow [ParseDotEnv]'s strict rules.
+//
 // The values of JWT_SECRET, ADMIN_PASSWORD, REDIS_URL and DATABASE_URL
 // (which may hold a password) are never part of an error or a log line; they are of type
 // [Secret], which prints as "[REDACTED]".

@@ -68,6 +68,9 @@ func parseDotEnv(r io.Reader, file string, read func(string) bool) (map[string]s
 			if strict(k) {
 				return nil, &LineError{File: file, Line: n, Why: why}
 			}
+			if _, seen := out[k]; k != "" && !seen {
+				out[k] = "" // its name only, for the unknown-variable warnings
+			}
 			if quote != 0 {
 				if end := closingLine(lines, i, quote); end > i {
 					i = end

@@ -50,10 +50,8 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	names := environNames()
-	for k, v := range file {
-		if v != "" {
-			names = append(names, k)
-		}
+	for k := range file {
+		names = append(names, k)
 	}
 	c.notes = append(c.notes, unknownVarNotes(names, knownVars())...)
 	return c, nil

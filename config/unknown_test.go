@@ -19,7 +19,7 @@ import (
 func TestUnknownVariableWarnings(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, ".env"), []byte("REFRESH_TTTL=24h\nAPP_NAME=notes\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".env"), []byte("REFRESH_TTTL=24h\nAPP_NAME=notes\nJWT_AUDEINCE=${AUD}\n"), 0o600))
 	set := map[string]string{
 		"JWT_SECERT":     "value-Zq9s3-secret",
 		"AUTH_STOR":      "redis",
@@ -47,7 +47,8 @@ func TestUnknownVariableWarnings(t *testing.T) {
 		"config: jwt_secret is set but gatekeep does not read it: names are case-sensitive; did you mean JWT_SECRET?",
 		"config: JWT_EXPIRES_IN is set but gatekeep does not read it; the nearest variable it reads is JWT_EXPIRY",
 		"config: AUTH_SECRET is set but gatekeep does not read it; the nearest variable it reads is ",
-		"config: REFRESH_TTTL is set but gatekeep does not read it; did you mean REFRESH_TTL?", // from .env
+		"config: REFRESH_TTTL is set but gatekeep does not read it; did you mean REFRESH_TTL?",  // from .env
+		"config: JWT_AUDEINCE is set but gatekeep does not read it; did you mean JWT_AUDIENCE?", // a .env line skipped
 	} {
 		assert.Contains(t, notes, want)
 	}
