@@ -35,6 +35,12 @@ func ParseDotEnv(r io.Reader) (map[string]string, error) {
 	return parseDotEnv(r, DotEnvFile, nil)
 }
 
+// ReadDotEnv reads the .env file at path as [FromEnv] does: lines of
+// variables gatekeep reads follow [ParseDotEnv]'s rules, and other lines
+// that break them are skipped (their names are kept, with empty values).
+// A missing file is no error and no variable.
+func ReadDotEnv(path string) (map[string]string, error) { return readDotEnv(path) }
+
 // parseDotEnv parses r. With read nil every line follows ParseDotEnv's
 // rules; otherwise only lines whose key read reports, and any other line
 // that breaks a rule is skipped: with a quote left open, up to the line
