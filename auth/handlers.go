@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gatekeep/gatekeep/internal/redact"
 	"github.com/gatekeep/gatekeep/rbac"
 	"github.com/gatekeep/gatekeep/store"
 )
@@ -18,19 +19,10 @@ import (
 // bodies get 413 payload_too_large.
 const MaxBodyBytes = 64 << 10
 
-// secret is a string that never prints or logs: slog's LogValuer, fmt's
-// Stringer and GoStringer and encoding/json's Marshaler all redact it (it
-// still decodes from JSON as a plain string).
-type secret string
-
-const redacted = "[REDACTED]"
-
-func (secret) LogValue() slog.Value { return slog.StringValue(redacted) }
-func (secret) String() string       { return redacted }
-func (secret) GoString() string     { return redacted }
-func (secret) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + redacted + `"`), nil
-}
+// secret is a string that never prints (internal/redact): slog, fmt and
+// encoding/json all redact it, and it still decodes from JSON as a plain
+// string.
+type secret = redact.Secret
 
 // endpoint is one handler of the HTTP API, described for handle, the one
 // shell every handler goes through: method check, then (for authed

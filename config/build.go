@@ -195,7 +195,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	}
 
 	if cfg.AdminUsername != "" {
-		u, created, err := BootstrapAdmin(ctx, st, hasher, cfg.AdminUsername, string(cfg.AdminPassword))
+		u, created, err := BootstrapAdmin(ctx, s.Auth, cfg.AdminUsername, string(cfg.AdminPassword))
 		if err != nil {
 			return fail(err)
 		}

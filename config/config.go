@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/internal/redact"
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
@@ -59,33 +59,9 @@ const (
 
 // Secret is a string that never prints: fmt, log/slog and encoding/json
 // show "[REDACTED]" (or "" when it is empty). Convert it with string(s)
-// where the value itself is needed.
-type Secret string
-
-const redacted = "[REDACTED]"
-
-func (s Secret) shown() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// String returns "[REDACTED]", or "" for an empty secret.
-func (s Secret) String() string { return s.shown() }
-
-// GoString returns the same as String, for %#v.
-func (s Secret) GoString() string { return `"` + s.shown() + `"` }
-
-// Format writes String whatever the verb, so %x or %q cannot leak it.
-func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.shown())) }
-
-// LogValue implements slog.LogValuer.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.shown()) }
-
-// MarshalText implements encoding.TextMarshaler, for encoding/json and
-// friends.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.shown()), nil }
+// where the value itself is needed. It is gatekeep's one redaction type,
+// the same the auth handlers decode passwords and tokens into.
+type Secret = redact.Secret
 
 // Config is everything a gatekeep stack is built from: one field per
 // variable of the configuration table of the HTTP API. [FromEnv] fills it
@@ -234,8 +210,8 @@ func Default() Config {
 		Addr:             "127.0.0.1:8080",
 		JWTAlg:           token.HS256,
 		AccessTTL:        auth.DefaultAccessTTL,
-		RefreshTTL:       7 * 24 * time.Hour,
-		SessionMaxAge:    30 * 24 * time.Hour,
+		RefreshTTL:       auth.DefaultRefreshTTL,
+		SessionMaxAge:    auth.DefaultSessionMaxAge,
 		Leeway:           auth.DefaultLeeway,
 		Issuer:           "gatekeep",
 		Audience:         "gatekeep",

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gatekeep/gatekeep/internal/redact"
 )
 
 // go-redis prints its own lines to stderr ("redis: 2026/01/02 pool.go:762:
@@ -139,7 +141,7 @@ func withDialCause(ctx context.Context, err error, t *dialTrace, rawURL string) 
 		return err
 	}
 	for _, pw := range urlPasswords(rawURL) {
-		c = strings.ReplaceAll(c, pw, redacted)
+		c = strings.ReplaceAll(c, pw, redact.Redacted)
 	}
 	return &startErr{cause: c, err: err}
 }

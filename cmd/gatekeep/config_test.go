@@ -39,7 +39,7 @@ func TestConfigCheck(t *testing.T) {
 
 	r := gk(t, invocation{args: args("config", "check"), env: env, dotEnv: dotEnv})
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.True(t, strings.HasPrefix(r.stdout, "configuration OK: AUTH_STORE=bolt opened, 2 warning(s)\n"), r.stdout)
+	assert.True(t, strings.HasPrefix(r.stdout, "configuration OK: AUTH_STORE=bolt opened, 3 warning(s)\n"), r.stdout)
 	assert.Regexp(t, `(?m)^JWT_ISSUER +from-dotenv +\.env$`, r.stdout)
 	assert.Regexp(t, `(?m)^ACCESS_TTL +10m0s +\.env JWT_EXPIRY$`, r.stdout)
 	assert.Regexp(t, `(?m)^AUTH_STORE +bolt +env$`, r.stdout)
@@ -49,6 +49,7 @@ func TestConfigCheck(t *testing.T) {
 	assert.Regexp(t, `(?m)^signing key +HS256, kid default`, r.stdout)
 	assert.Contains(t, r.stdout, "warning: config: TRUSTED_PROXIES holds a range wider than a /8")
 	assert.Contains(t, r.stdout, "warning: (note) config: created the admin user")
+	assert.Contains(t, r.stdout, "warning: (note) auth.user_created") // the audit event of the creation
 	assert.NotContains(t, r.stdout+r.stderr, testSecret)
 	assert.NotContains(t, r.stdout+r.stderr, adminPW)
 
