@@ -282,9 +282,15 @@ func (a *Authenticator) ResetPassword(ctx context.Context, resetToken, newPasswo
 	if !first {
 		return describe(ErrInvalidToken, "the token was already used")
 	}
-	if _, err := a.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &hash}); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+	// Swapped against the hash the token's fingerprint was checked
+	// against: a password written since (a change racing this reset) makes
+	// the token stale rather than being overwritten, or overwriting it.
+	if _, err := a.st.SetPasswordHash(ctx, u.ID, u.PasswordHash, hash); err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return describe(ErrInvalidToken, "the user no longer exists")
+		case errors.Is(err, store.ErrConflict):
+			return describe(ErrInvalidToken, "the password has changed since the token was issued")
 		}
 		return storeErr("updating the password", err)
 	}
@@ -364,9 +370,16 @@ func (a *Authenticator) ChangePassword(ctx context.Context, p *Principal, curren
 	if err != nil {
 		return err
 	}
-	if _, err := a.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &hash}); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+	// Swapped against the hash current was verified against: a reset (or
+	// another change) that landed meanwhile wins, and this change fails
+	// instead of silently undoing it.
+	if _, err := a.st.SetPasswordHash(ctx, u.ID, u.PasswordHash, hash); err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return describe(ErrInvalidToken, "the user no longer exists")
+		case errors.Is(err, store.ErrConflict):
+			a.log.LogAttrs(ctx, slog.LevelWarn, "auth.password_change_lost_race", slog.String("user_id", u.ID), ipAttr)
+			return describe(ErrInvalidCredentials, "the password changed while this change was checked")
 		}
 		return storeErr("updating the password", err)
 	}

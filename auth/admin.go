@@ -113,3 +113,60 @@ func (a *Authenticator) checkRoles(roles []string) error {
 	}
 	return nil
 }
+
+// EnsureUser makes sure a user named username exists: when none has its
+// canonical form, it creates one with password (hashed by the configured
+// hasher, in a hashing slot) and roles, and reports created. A user that
+// exists already is returned as it is, password and roles untouched, so
+// calling it at every start is safe, also from several instances at once
+// (of concurrent creations exactly one reports created). An unusable
+// username is ErrInvalidRequest; a bad password, ErrPasswordTooShort or
+// ErrPasswordTooLong; bad roles, ErrInvalidRequest. The returned user is
+// the store's record, password hash included: never send it as it is.
+// Bootstrapping an administrator from configuration goes through it.
+func (a *Authenticator) EnsureUser(ctx context.Context, username, password string, roles []string) (u *store.User, created bool, err error) {
+	name, err := store.CanonicalUsername(username)
+	if err != nil || len(name) > maxUsernameLen {
+		return nil, false, describe(ErrInvalidRequest, "the username is missing or not allowed")
+	}
+	if err := checkNewPassword(password); err != nil {
+		return nil, false, err
+	}
+	if err := a.checkRoles(roles); err != nil {
+		return nil, false, err
+	}
+	existing := func() (*store.User, error) {
+		u, err := a.st.UserByUsername(ctx, name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, nil
+		case err != nil:
+			return nil, storeErr("loading the user", err)
+		}
+		return u, nil
+	}
+	if u, err := existing(); u != nil || err != nil {
+		return u, false, err
+	}
+	hash, err := a.hashPassword(ctx, password)
+	if err != nil {
+		return nil, false, err
+	}
+	u = &store.User{ID: store.NewID(), Username: name, PasswordHash: hash, Roles: append([]string{}, roles...)}
+	switch err := a.st.CreateUser(ctx, u); {
+	case errors.Is(err, store.ErrConflict):
+		// Another instance created it between our read and write.
+		if u, err := existing(); u != nil || err != nil {
+			return u, false, err
+		}
+		return nil, false, storeErr("creating the user", err)
+	case err != nil:
+		return nil, false, storeErr("creating the user", err)
+	}
+	// The stored copy carries what the store set (CreatedAt, UpdatedAt).
+	if stored, err := a.st.User(ctx, u.ID); err == nil {
+		u = stored
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.user_created", slog.String("user_id", u.ID), slog.Any("roles", u.Roles))
+	return u, true, nil
+}

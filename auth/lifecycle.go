@@ -381,16 +381,14 @@ func (a *Authenticator) IssueTokens(ctx context.Context, userID string, cl Clien
 func (a *Authenticator) rehash(ctx context.Context, u *store.User, pw string) {
 	h, err := a.hashPassword(ctx, pw)
 	if err == nil {
-		// Not over a password changed since it was verified. (The store
-		// has no compare-and-swap on users, so this narrows the window
-		// rather than closing it; startSession's second read catches the
-		// rest for this login.)
-		var cur *store.User
-		if cur, err = a.st.User(ctx, u.ID); err == nil && cur.PasswordHash != u.PasswordHash {
+		// Never over a password changed since it was verified: swapped
+		// against the hash pw was checked against, a lost swap leaves the
+		// newer password alone (and startSession's second read then ends
+		// this login).
+		_, err = a.st.SetPasswordHash(ctx, u.ID, u.PasswordHash, h)
+		if errors.Is(err, store.ErrConflict) {
+			a.log.LogAttrs(ctx, slog.LevelInfo, "auth.rehash_skipped", slog.String("user_id", u.ID))
 			return
-		}
-		if err == nil {
-			_, err = a.st.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &h})
 		}
 	}
 	if err != nil {

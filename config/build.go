@@ -69,7 +69,7 @@ func (s *Stack) Close() error {
 //     neither is set, a key generated for this process, with a warning;
 //   - a Signer and Verifier with the issuer, audience, leeway and clock;
 //   - the store: memory.New, bolt.Open(BOLT_PATH), redis.Open(REDIS_URL)
-//     followed by a ping, or postgres.Open(DATABASE_URL) in
+//     under REDIS_PREFIX followed by a ping, or postgres.Open(DATABASE_URL) in
 //     POSTGRES_SCHEMA, which migrates it (an unreachable Redis or database
 //     is an error naming REDIS_URL or DATABASE_URL, never a fallback to
 //     memory);
@@ -81,7 +81,12 @@ func (s *Stack) Close() error {
 //   - the admin user bootstrapped ([BootstrapAdmin]).
 //
 // Every error names the variable at fault and matches [ErrInvalid]; it
-// never holds a secret. On error nothing stays open.
+// never holds a secret. On error nothing stays open. An unreachable Redis
+// is one line with the cause go-redis met ("connect: connection refused",
+// "no such host"): the first Build that opens a Redis replaces go-redis's
+// package logger (goredis.SetLogger), so that its lines are part of that
+// error rather than printed to stderr; after a start they go to the
+// logger (WithLogger) at Warn.
 func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -96,6 +101,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		bc.logger = slog.Default()
 	}
 	log := bc.logger
+	cfg.logNotes(ctx, log)
 
 	key, err := buildKey(cfg, log)
 	if err != nil {
@@ -189,7 +195,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	}
 
 	if cfg.AdminUsername != "" {
-		u, created, err := BootstrapAdmin(ctx, st, hasher, cfg.AdminUsername, string(cfg.AdminPassword))
+		u, created, err := BootstrapAdmin(ctx, s.Auth, cfg.AdminUsername, string(cfg.AdminPassword))
 		if err != nil {
 			return fail(err)
 		}
@@ -292,23 +298,29 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		}
 		return st, nil
 	case StoreRedis:
-		var opts []redis.Option
+		opts := []redis.Option{redis.WithPrefix(cfg.RedisPrefix)}
 		if bc.now != nil {
 			opts = append(opts, redis.WithClock(bc.now))
 		}
 		opts = append(opts, viewOptions(cfg.RevocationMaxLag)...)
 		opts = append(opts, bc.redisOpts...)
+		// From before Open, whose local view may dial at once.
+		tctx, trace, end := traceRedisStart(ctx)
 		// store/redis never repeats the URL in its errors.
 		st, err := redis.Open(string(cfg.RedisURL), opts...)
 		if err != nil {
+			end()
 			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis URL store/redis accepts", Err: err}
 		}
-		pctx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+		pctx, cancel := context.WithTimeout(tctx, redisPingTimeout)
 		defer cancel()
 		if err := st.Ping(pctx); err != nil {
 			_ = st.Close()
-			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: err}
+			end()
+			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: withDialCause(ctx, err, trace, string(cfg.RedisURL))}
 		}
+		end()
+		redisStarted(bc.logger)
 		return st, nil
 	case StorePostgres:
 		opts := []postgres.Option{postgres.WithSchema(cfg.PostgresSchema)}

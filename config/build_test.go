@@ -163,7 +163,7 @@ func TestBuildClock(t *testing.T) {
 	c, err := st.Verifier.Verify(context.Background(), token.Access, tok)
 	require.NoError(t, err)
 	assert.True(t, c.IssuedAt.Equal(now), "iat from the injected clock")
-	u, _, err := config.BootstrapAdmin(context.Background(), st.Store, st.Hasher, "clock", "password-1")
+	u, _, err := config.BootstrapAdmin(context.Background(), st.Auth, "clock", "password-1")
 	require.NoError(t, err)
 	assert.True(t, u.CreatedAt.Equal(now), "the store reads the injected clock")
 }
@@ -405,12 +405,12 @@ func TestBuildMailerAndCookies(t *testing.T) {
 
 func TestBootstrapAdmin(t *testing.T) {
 	ctx := context.Background()
-	h, err := auth.NewArgon2id(auth.Argon2idParams{})
-	require.NoError(t, err)
-	st := memory.New()
-	t.Cleanup(func() { _ = st.Close() })
+	cfg := config.Default()
+	cfg.JWTSecret = secret32
+	st := build(t, cfg, config.WithLogger(slog.New(slog.DiscardHandler)))
+	h := st.Hasher
 
-	u, created, err := config.BootstrapAdmin(ctx, st, h, "Root", "root-password")
+	u, created, err := config.BootstrapAdmin(ctx, st.Auth, "Root", "root-password")
 	require.NoError(t, err)
 	assert.True(t, created)
 	assert.Equal(t, "root", u.Username)
@@ -420,7 +420,7 @@ func TestBootstrapAdmin(t *testing.T) {
 	assert.True(t, ok)
 
 	// Idempotent, by canonical username; the existing password is kept.
-	u2, created, err := config.BootstrapAdmin(ctx, st, h, "ROOT", "another-password")
+	u2, created, err := config.BootstrapAdmin(ctx, st.Auth, "ROOT", "another-password")
 	require.NoError(t, err)
 	assert.False(t, created)
 	assert.Equal(t, u.ID, u2.ID)
@@ -432,7 +432,7 @@ func TestBootstrapAdmin(t *testing.T) {
 	n := 0
 	for range 4 {
 		wg.Go(func() {
-			_, c, err := config.BootstrapAdmin(ctx, st, h, "racer", "racer-password")
+			_, c, err := config.BootstrapAdmin(ctx, st.Auth, "racer", "racer-password")
 			assert.NoError(t, err)
 			if c {
 				mu.Lock()
@@ -449,15 +449,15 @@ func TestBootstrapAdmin(t *testing.T) {
 		{"long password", "x", strings.Repeat("Zq9s3", 205), "config: ADMIN_PASSWORD: want 8 to 1024 bytes"},
 		{"bad username", "a b", "Zq9s3cr3t", "config: ADMIN_USERNAME: want"},
 	} {
-		_, _, err := config.BootstrapAdmin(ctx, st, h, tc.user, tc.pw)
+		_, _, err := config.BootstrapAdmin(ctx, st.Auth, tc.user, tc.pw)
 		assert.ErrorIs(t, err, config.ErrInvalid, tc.name)
 		assert.ErrorContains(t, err, tc.want, tc.name)
 		assert.NotContains(t, err.Error(), "Zq9s3", tc.name)
 	}
 	// bcrypt refuses what it would truncate; the error keeps the password out.
-	b, err := auth.NewBcrypt(10)
-	require.NoError(t, err)
-	_, _, err = config.BootstrapAdmin(ctx, st, b, "longpw", strings.Repeat("Zq9s3", 20))
+	cfg.PasswordHash = config.HashBcrypt
+	bst := build(t, cfg, config.WithLogger(slog.New(slog.DiscardHandler)))
+	_, _, err = config.BootstrapAdmin(ctx, bst.Auth, "longpw", strings.Repeat("Zq9s3", 20))
 	assert.ErrorIs(t, err, config.ErrInvalid)
 	assert.ErrorIs(t, err, auth.ErrPasswordTooLong)
 	assert.NotContains(t, err.Error(), "Zq9s3")

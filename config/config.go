@@ -2,14 +2,15 @@ package config
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/internal/redact"
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
@@ -58,33 +59,9 @@ const (
 
 // Secret is a string that never prints: fmt, log/slog and encoding/json
 // show "[REDACTED]" (or "" when it is empty). Convert it with string(s)
-// where the value itself is needed.
-type Secret string
-
-const redacted = "[REDACTED]"
-
-func (s Secret) shown() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// String returns "[REDACTED]", or "" for an empty secret.
-func (s Secret) String() string { return s.shown() }
-
-// GoString returns the same as String, for %#v.
-func (s Secret) GoString() string { return `"` + s.shown() + `"` }
-
-// Format writes String whatever the verb, so %x or %q cannot leak it.
-func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.shown())) }
-
-// LogValue implements slog.LogValuer.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.shown()) }
-
-// MarshalText implements encoding.TextMarshaler, for encoding/json and
-// friends.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.shown()), nil }
+// where the value itself is needed. It is gatekeep's one redaction type,
+// the same the auth handlers decode passwords and tokens into.
+type Secret = redact.Secret
 
 // Config is everything a gatekeep stack is built from: one field per
 // variable of the configuration table of the HTTP API. [FromEnv] fills it
@@ -95,7 +72,9 @@ type Config struct {
 	Addr string
 
 	// JWTSecret is the HMAC key, used as its raw bytes, at least 32 bytes
-	// (48 for HS384, 64 for HS512) (JWT_SECRET). Default unset: a random
+	// (48 for HS384, 64 for HS512) (JWT_SECRET; JWT_SECRET_KEY, the name
+	// some express guides use, is read when JWT_SECRET is unset, with a
+	// note at start). Default unset: a random
 	// key per start, with a warning; tokens then die with the process and
 	// no other instance accepts them. Set only with an HS* JWTAlg.
 	JWTSecret Secret
@@ -109,7 +88,9 @@ type Config struct {
 	JWTPrivateKeyFile string
 
 	// AccessTTL is the access-token lifetime (ACCESS_TTL as a Go duration,
-	// or JWT_EXPIRY in seconds; ACCESS_TTL wins when both are set).
+	// or JWT_EXPIRY as jsonwebtoken's expiresIn takes it: seconds such as
+	// 900, or a span such as "15m", "1h" or "2 days", in whole seconds;
+	// ACCESS_TTL wins when both are set).
 	// Default 15m, at most 24h.
 	AccessTTL time.Duration
 	// RefreshTTL is the refresh-token lifetime and a session's idle
@@ -134,8 +115,9 @@ type Config struct {
 	Audience string
 
 	// Store selects the backend (AUTH_STORE): memory, bolt, redis or
-	// postgres.
-	// Default memory.
+	// postgres. Default memory; when AUTH_STORE is unset, REDIS_URL alone
+	// selects redis, BOLT_PATH alone bolt and DATABASE_URL alone postgres
+	// (with a note at start), and two of them are an error naming both.
 	Store StoreKind
 	// BoltPath is the bbolt file when Store is bolt (BOLT_PATH). Default
 	// "gatekeep.db".
@@ -149,6 +131,11 @@ type Config struct {
 	// Secret because it may hold a password. Default
 	// "redis://127.0.0.1:6379/0".
 	RedisURL Secret
+	// RedisPrefix is the prefix of every key and channel in Redis
+	// (REDIS_PREFIX), so that deployments or test runs share one Redis:
+	// 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'. Default
+	// "gatekeep". [WithRedisOptions] with redis.WithPrefix wins over it.
+	RedisPrefix string
 	// DatabaseURL names the PostgreSQL database when Store is postgres
 	// (DATABASE_URL): postgres://[user[:password]@]host[:port]/database[?options]
 	// or a key=value connection string, as libpq takes them. It is a Secret
@@ -212,6 +199,9 @@ type Config struct {
 	// loopback address. Default unset; required by BuildGate, ignored by
 	// Build.
 	JWKSURL string
+
+	// notes are what reading the variables had to say; Build logs them.
+	notes []note
 }
 
 // Default returns the configuration of an empty environment.
@@ -220,14 +210,15 @@ func Default() Config {
 		Addr:             "127.0.0.1:8080",
 		JWTAlg:           token.HS256,
 		AccessTTL:        auth.DefaultAccessTTL,
-		RefreshTTL:       7 * 24 * time.Hour,
-		SessionMaxAge:    30 * 24 * time.Hour,
+		RefreshTTL:       auth.DefaultRefreshTTL,
+		SessionMaxAge:    auth.DefaultSessionMaxAge,
 		Leeway:           auth.DefaultLeeway,
 		Issuer:           "gatekeep",
 		Audience:         "gatekeep",
 		Store:            StoreMemory,
 		BoltPath:         "gatekeep.db",
 		RedisURL:         "redis://127.0.0.1:6379/0",
+		RedisPrefix:      "gatekeep",
 		PostgresSchema:   "gatekeep",
 		RevocationMaxLag: redis.DefaultViewMaxLag,
 		LoginMaxFailures: auth.DefaultMaxFailures,
@@ -261,7 +252,7 @@ func (c *Config) validate(raw map[string]string) error {
 	}
 	dur := func(name string, d time.Duration) string { return got(name, fmtDuration(d)) }
 
-	if host, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" || strings.ContainsAny(host+port, " \t") {
+	if host, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) || strings.ContainsAny(host, " \t") {
 		return varErr("ADDR", "host:port, such as 127.0.0.1:8080 or :8080", got("ADDR", c.Addr))
 	}
 
@@ -319,6 +310,9 @@ func (c *Config) validate(raw map[string]string) error {
 		if err := checkRedisURL(string(c.RedisURL)); err != nil {
 			return err
 		}
+		if !validRedisPrefix(c.RedisPrefix) {
+			return varErr("REDIS_PREFIX", "1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'", got("REDIS_PREFIX", c.RedisPrefix))
+		}
 	case StorePostgres:
 		if err := checkPostgres(string(c.DatabaseURL), c.PostgresSchema, got("POSTGRES_SCHEMA", c.PostgresSchema)); err != nil {
 			return err
@@ -360,6 +354,13 @@ func (c *Config) validate(raw map[string]string) error {
 		}
 	}
 	return c.validateAdmin()
+}
+
+// validPort reports a port number from 0 to 65535 (0: one the system
+// picks), digits only: "http" or "99999" would fail only at listen time.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535 && strings.Trim(p, "0123456789") == ""
 }
 
 // resetLink is the base of password-reset links: RESET_URL, or the
@@ -429,6 +430,16 @@ func checkRedisURL(u string) error {
 		return varErr("REDIS_URL", want, "")
 	}
 	return nil
+}
+
+// validRedisPrefix applies store/redis's rule for WithPrefix, so that a
+// bad REDIS_PREFIX is named here.
+func validRedisPrefix(p string) bool {
+	ok := p != "" && len(p) <= 64
+	for _, r := range p {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}
+	return ok
 }
 
 // checkPostgres catches what can be caught without connecting; [Build]

@@ -40,6 +40,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, config.StoreMemory, c.Store)
 	assert.Equal(t, "gatekeep.db", c.BoltPath)
 	assert.Equal(t, config.Secret("redis://127.0.0.1:6379/0"), c.RedisURL)
+	assert.Equal(t, "gatekeep", c.RedisPrefix)
 	assert.Equal(t, 10, c.LoginMaxFailures)
 	assert.Equal(t, 15*time.Minute, c.LoginWindow)
 	assert.Empty(t, c.TrustedProxies)
@@ -78,6 +79,7 @@ func TestParseEveryVariable(t *testing.T) {
 		"AUTH_STORE":           "bolt",
 		"BOLT_PATH":            "/var/lib/gk.db",
 		"REDIS_URL":            "redis://:pw@10.0.0.5:6379/2",
+		"REDIS_PREFIX":         "app1",
 		"DATABASE_URL":         " postgres://app:pw@db/app ",
 		"POSTGRES_SCHEMA":      "auth",
 		"REVOCATION_MAX_LAG":   "1s",
@@ -109,6 +111,7 @@ func TestParseEveryVariable(t *testing.T) {
 		Store:             config.StoreBolt,
 		BoltPath:          "/var/lib/gk.db",
 		RedisURL:          "redis://:pw@10.0.0.5:6379/2",
+		RedisPrefix:       "app1",
 		DatabaseURL:       "postgres://app:pw@db/app",
 		PostgresSchema:    "auth",
 		RevocationMaxLag:  time.Second,
@@ -200,9 +203,10 @@ func TestBadValues(t *testing.T) {
 		{"secret short for HS512", "JWT_SECRET", map[string]string{"JWT_ALG": "HS512", "JWT_SECRET": secret32 + "Zq9s3cr3t"}, "at least 64 bytes for HS512"},
 		{"secret with asymmetric alg", "JWT_SECRET", map[string]string{"JWT_ALG": "ES256", "JWT_SECRET": secret32}, "unset when JWT_ALG is ES256"},
 		{"key file with HMAC", "JWT_PRIVATE_KEY_FILE", map[string]string{"JWT_PRIVATE_KEY_FILE": "k.pem"}, "unset when JWT_ALG is HS256"},
-		{"expiry not a number", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "1h"}, `want a whole number of seconds from 1 to 86400 (or set ACCESS_TTL as a Go duration), got "1h"`},
+		{"expiry not a span", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "1h30m"}, `want seconds (such as 900) or a span as jsonwebtoken's expiresIn takes it (such as "90s", "15m", "1h", "1d" or "2 days"), from 1s to 24h (or set ACCESS_TTL as a Go duration), got "1h30m"`},
 		{"expiry zero", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "0"}, `got "0"`},
 		{"expiry too long", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "86401"}, `got "86401"`},
+		{"expiry span too long", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "2 days"}, `from 1s to 24h (or set ACCESS_TTL as a Go duration), got "2 days"`},
 		// A malformed JWT_EXPIRY is reported even when ACCESS_TTL wins.
 		{"expiry bad beside access", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "x", "ACCESS_TTL": "5m"}, `got "x"`},
 		{"access unparsable", "ACCESS_TTL", map[string]string{"ACCESS_TTL": "15"}, `want a Go duration such as "30s", "15m" or "168h", got "15"`},

@@ -10,9 +10,9 @@ import (
 )
 
 // DefaultCacheCapacity is the number of verified tokens a [Cache] keeps when
-// [NewCache] is given 0. An entry costs about 1 KiB with a typical access
-// token (the token string, its claims and bookkeeping; see the package
-// tests, which measure it), so the default bounds the cache near 32 MiB.
+// [NewCache] is given 0. An entry costs about 1.2 KiB with a typical access
+// token (the token string, its claims and bookkeeping), so a full default
+// cache holds about 40 MiB (TestCacheDefaultFullMemory measures it).
 const DefaultCacheCapacity = 32 << 10
 
 // Cache remembers tokens that passed full verification, so that a later

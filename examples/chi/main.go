@@ -14,7 +14,7 @@ import (
 
 	gochi "github.com/go-chi/chi/v5"
 
-	chiadapter "github.com/gatekeep/gatekeep/adapters/chi"
+	gatekeepchi "github.com/gatekeep/gatekeep/adapters/chi"
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
 	"github.com/gatekeep/gatekeep/examples/internal/serve"
@@ -27,7 +27,7 @@ func main() { serve.Main(newHandler) }
 // application route (GET /app/claims) and JSON errors for unknown routes.
 func newHandler(st *config.Stack) http.Handler {
 	r := gochi.NewRouter()
-	chiadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
+	gatekeepchi.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
 	r.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
 	// An application route: the caller's own claims (auth.WithClaims).
 	r.With(st.Auth.Require).Get("/app/claims", func(w http.ResponseWriter, r *http.Request) {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	ginadapter "github.com/gatekeep/gatekeep/adapters/gin"
+	gatekeepgin "github.com/gatekeep/gatekeep/adapters/gin"
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
 	"github.com/gatekeep/gatekeep/examples/internal/serve"
@@ -51,10 +51,10 @@ func newHandler(st *config.Stack) http.Handler {
 	}))
 	// /me/ is not /me: answer 404 as net/http and chi do, not a redirect.
 	r.RedirectTrailingSlash = false
-	ginadapter.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
-	r.Any("/.well-known/jwks.json", ginadapter.Handler(token.JWKSHandler(st.Keys)))
+	gatekeepgin.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
+	r.Any("/.well-known/jwks.json", gatekeepgin.Handler(token.JWKSHandler(st.Keys)))
 	// An application route: the caller's own claims (auth.WithClaims).
-	r.GET("/app/claims", ginadapter.Require(st.Auth), func(c *gin.Context) {
+	r.GET("/app/claims", gatekeepgin.Require(st.Auth), func(c *gin.Context) {
 		claims, _ := auth.ClaimsAs[map[string]any](c.Request.Context())
 		if claims == nil {
 			claims = map[string]any{}
@@ -66,7 +66,7 @@ func newHandler(st *config.Stack) http.Handler {
 	})
 	// JSON 404s, as every error of the API; methods gin does not know get
 	// the API's JSON 405 on its paths.
-	r.NoRoute(ginadapter.NoRoute(st.Auth, func(c *gin.Context) {
+	r.NoRoute(gatekeepgin.NoRoute(st.Auth, func(c *gin.Context) {
 		auth.WriteError(c.Writer, c.Request, auth.ErrNotFound)
 	}))
 	return r

@@ -45,10 +45,27 @@ type Store struct {
 	now    func() time.Time
 	log    *slog.Logger
 	closed atomic.Bool
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	failed atomic.Bool   // a call met damage: no call enters bbolt again
+	broken chan struct{} // closed when failed is set
+	// wlock admits one writer into bbolt at a time, so that a writer whose
+	// panic left bbolt's own write lock held strands nobody: the others
+	// wait here, with their context, and see failed once admitted.
+	wlock chan struct{}
+	idx   *index
+	disk  bool // IsRevoked reads the file, not idx (benchmarks only)
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
 }
+
+// live lists the databases a Store is using. The store's index of
+// revocations is authoritative only while it is the file's one writer: a
+// bbolt file is locked to one process, and this keeps a second Store in
+// the same process off it.
+var live = struct {
+	sync.Mutex
+	dbs map[*bbolt.DB]bool
+}{dbs: map[*bbolt.DB]bool{}}
 
 var (
 	_ store.Store        = (*Store)(nil)
@@ -58,7 +75,10 @@ var (
 
 // New returns a store on db, creating its buckets if needed, and starts the
 // janitor. The caller keeps ownership of db: Close stops the janitor but
-// does not close db.
+// does not close db. The store keeps revocations and valid-after marks in
+// memory, read from db at New and updated by its own writes, so it must be
+// db's only Store (New fails with [ErrInvalidOption] while another is open
+// on it) and nothing else may write its buckets.
 func New(db *bbolt.DB, opts ...Option) (*Store, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: nil *bbolt.DB", ErrInvalidOption)
@@ -67,7 +87,8 @@ func New(db *bbolt.DB, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newStore(db, false, cfg)
+	s, _, err := newStore(db, false, cfg)
+	return s, err
 }
 
 // Open opens (or creates, mode 0600) the bbolt file at path and returns a
@@ -101,10 +122,15 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = guard(db.Close)
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s, err := newStore(db, true, cfg)
+	s, stuck, err := newStore(db, true, cfg)
 	if err != nil {
-		_ = guard(db.Close)
-		return nil, err
+		// After a panic in a write transaction bbolt may hold its write
+		// lock for good, and db.Close would wait for it: leave the file to
+		// the process exit then.
+		if !stuck {
+			_ = guard(db.Close)
+		}
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -120,8 +146,11 @@ func checkFile(db *bbolt.DB, limit int64) error {
 			if tx.Size() > limit {
 				return nil
 			}
+			if err := walk(tx); err != nil {
+				return err
+			}
 			var first error
-			for err := range tx.Check() {
+			for err := range tx.Check(bbolt.WithKVStringer(lengthsOnly{})) {
 				if first == nil {
 					first = err
 				}
@@ -148,39 +177,96 @@ func configure(opts []Option) (config, error) {
 	return cfg, nil
 }
 
-func newStore(db *bbolt.DB, owned bool, cfg config) (*Store, error) {
-	err := guard(func() error {
+// newStore makes the buckets, loads the index and starts the janitor.
+// stuck reports that a panic inside bbolt's write transaction may have left
+// its locks held (the caller must not close db then).
+func newStore(db *bbolt.DB, owned bool, cfg config) (s *Store, stuck bool, err error) {
+	live.Lock()
+	taken := live.dbs[db]
+	live.dbs[db] = true
+	live.Unlock()
+	if taken {
+		return nil, false, fmt.Errorf("%w: another Store is open on this *bbolt.DB (close it first)", ErrInvalidOption)
+	}
+	defer func() {
+		if err != nil {
+			live.Lock()
+			delete(live.dbs, db)
+			live.Unlock()
+		}
+	}()
+	// A panic in our function is recovered inside the transaction, so
+	// bbolt rolls back as for an error; one that escapes came from bbolt's
+	// commit or rollback, which may leave its locks held.
+	stuck, err = recoverFault(func() error {
 		return db.Update(func(tx *bbolt.Tx) error {
-			for _, name := range allBuckets {
-				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-					return err
+			return guard(func() error {
+				for _, name := range allBuckets {
+					if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 	})
 	if errors.Is(err, ErrCorrupt) {
-		return nil, fmt.Errorf("bolt: create buckets: %w", err)
+		return nil, stuck, fmt.Errorf("bolt: create buckets: %w", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bolt: create buckets: %w: %w", store.ErrUnavailable, err)
+		return nil, false, fmt.Errorf("bolt: create buckets: %w: %w", store.ErrUnavailable, err)
 	}
-	s := &Store{db: db, owned: owned, now: cfg.now, log: cfg.logger, stop: make(chan struct{}), done: make(chan struct{})}
+	idx := newIndex()
+	err = guard(func() error {
+		return db.View(func(tx *bbolt.Tx) error { return idx.load(tx, unixNano(cfg.now())) })
+	})
+	if errors.Is(err, ErrCorrupt) {
+		return nil, false, fmt.Errorf("bolt: read revocations: %w", err)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("bolt: read revocations: %w: %w", store.ErrUnavailable, err)
+	}
+	s = &Store{db: db, owned: owned, now: cfg.now, log: cfg.logger, idx: idx, disk: cfg.diskRevocations,
+		wlock: make(chan struct{}, 1), broken: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.janitor(cfg.sweepInterval)
-	return s, nil
+	return s, false, nil
 }
 
 // Close stops the janitor and, when the store was made by [Open], closes
 // the file. Every later call fails with [ErrClosed] and
-// [store.ErrUnavailable]. Closing twice is not an error.
+// [store.ErrUnavailable]. Closing twice is not an error. After a call met
+// damage ([ErrCorrupt]) bbolt's locks may be held for good: Close then
+// neither waits for the janitor nor closes the file (the process exit
+// releases it), and says so with an error matching ErrCorrupt.
 func (s *Store) Close() error {
 	var err error
 	s.once.Do(func() {
 		s.closed.Store(true)
 		close(s.stop)
-		<-s.done
+		defer func() {
+			live.Lock()
+			delete(live.dbs, s.db)
+			live.Unlock()
+		}()
+		// Wait for the janitor and for a writer in flight, unless a call
+		// meets damage meanwhile (the janitor or the writer may then be
+		// stuck inside bbolt for good).
+		select {
+		case <-s.done:
+		case <-s.broken:
+		}
+		select {
+		case s.wlock <- struct{}{}:
+		case <-s.broken:
+		}
+		if s.failed.Load() {
+			if s.owned {
+				err = fmt.Errorf("bolt: close: file left open: %w", errFailed)
+			}
+			return
+		}
 		if s.owned {
-			err = guard(s.db.Close)
+			err = s.guard(s.db.Close)
 		}
 	})
 	return err
@@ -222,6 +308,9 @@ func (s *Store) check(ctx context.Context) error {
 	if s.closed.Load() {
 		return errClosed
 	}
+	if s.failed.Load() {
+		return errFailed
+	}
 	return nil
 }
 
@@ -230,24 +319,48 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	return wrap(guard(func() error { return s.db.View(fn) }))
+	return wrap(s.guard(func() error { return s.db.View(fn) }))
 }
 
 // update runs fn in a write transaction after the prologue; the context is
 // checked again once the write lock is held, so a call cancelled while
 // waiting for it changes nothing.
 func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	return s.write(ctx, fn, nil)
+}
+
+// write is update, then committed (when not nil) once the transaction has
+// committed, still holding the write lock: the in-memory index changes in
+// the order the file does.
+func (s *Store) write(ctx context.Context, fn func(*bbolt.Tx) error, committed func()) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	return wrap(guard(func() error {
+	select {
+	case s.wlock <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stop:
+		return errClosed
+	case <-s.broken:
+		return errFailed
+	}
+	defer func() { <-s.wlock }()
+	if err := s.check(ctx); err != nil { // closed or failed while waiting
+		return err
+	}
+	err := s.guard(func() error {
 		return s.db.Update(func(tx *bbolt.Tx) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			return fn(tx)
 		})
-	}))
+	})
+	if err == nil && committed != nil {
+		committed()
+	}
+	return wrap(err)
 }
 
 // wrap gives err the store's meaning: our sentinels and context errors
@@ -287,14 +400,42 @@ func (s *Store) janitor(every time.Duration) {
 }
 
 // sweep deletes every expired record, with the session index entries of
-// expired sessions, in one write transaction.
+// expired sessions, in one write transaction, then drops the expired
+// revocations and marks from the index.
 func (s *Store) sweep() error {
-	return guard(s.sweepTx)
+	if s.closed.Load() {
+		return nil
+	}
+	if s.failed.Load() {
+		return errFailed
+	}
+	select {
+	case s.wlock <- struct{}{}:
+	case <-s.stop:
+		return nil
+	case <-s.broken:
+		return errFailed
+	}
+	defer func() { <-s.wlock }()
+	if s.failed.Load() {
+		return errFailed
+	}
+	var dead map[string][][]byte
+	err := s.guard(func() (err error) {
+		dead, err = s.sweepTx()
+		return err
+	})
+	if err == nil {
+		s.idx.drop(dead[string(bRevoked)], dead[string(bMarks)])
+	}
+	return err
 }
 
-func (s *Store) sweepTx() error {
+func (s *Store) sweepTx() (map[string][][]byte, error) {
 	now := unixNano(s.now())
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	all := map[string][][]byte{}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		clear(all)
 		for _, name := range expiring {
 			b := tx.Bucket(name)
 			var dead [][]byte
@@ -304,6 +445,7 @@ func (s *Store) sweepTx() error {
 					dead = append(dead, bytes.Clone(k))
 				}
 			}
+			all[string(name)] = dead
 			for _, k := range dead {
 				if bytes.Equal(name, bSessions) {
 					if se, err := decodeSession(b.Get(k)); err == nil {
@@ -319,6 +461,7 @@ func (s *Store) sweepTx() error {
 		}
 		return nil
 	})
+	return all, err
 }
 
 // Bounds of the times a Unix-nanosecond int64 holds (years 1678 to 2262).

@@ -25,12 +25,18 @@ func TestIsRevokedCorruptRecordFailsClosed(t *testing.T) {
 			db, err := bbolt.Open(filepath.Join(t.TempDir(), "c.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 			must(t, err)
 			defer db.Close()
+			// The record is damaged before the store opens: the store
+			// reads revocations into memory at open and is then the
+			// file's only writer.
 			s, err := bolt.New(db)
 			must(t, err)
-			defer s.Close()
+			must(t, s.Close())
 			must(t, db.Update(func(tx *bbolt.Tx) error {
 				return tx.Bucket([]byte(row.bucket)).Put([]byte(row.key), []byte{1, 2, 3})
 			}))
+			s, err = bolt.New(db)
+			must(t, err)
+			defer s.Close()
 			revoked, err := s.IsRevoked(context.Background(), store.Check{
 				TokenID: "jti-1", SessionID: "sid-1", UserID: "user-1", IssuedAt: time.Now(),
 			})

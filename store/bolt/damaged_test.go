@@ -93,48 +93,69 @@ func TestOpenDamagedFile(t *testing.T) {
 	}
 }
 
-// With the full check skipped, damage met later by a call (or by the
-// janitor) is an error of that call, and the store keeps answering: one
-// leaf page of revocations is overwritten.
+// Damage met after open by a call (or by the janitor) is an error of that
+// call; from then on every call fails closed with ErrCorrupt without
+// entering bbolt again (whose locks a panic may have left held), and the
+// janitor logs and keeps running. One leaf page of revocations is
+// overwritten under an open store.
 func TestDamageAfterOpenIsAnError(t *testing.T) {
 	path := populated(t)
-	raw, err := os.ReadFile(path)
-	must(t, err)
-	at := bytes.Index(raw, []byte("jti-user-1500"))
-	if at < 0 {
-		t.Fatal("record not found in the file")
-	}
-	page := at / 4096 * 4096
-	for i := page; i < page+4096; i++ {
-		raw[i] = 0xFF
-	}
-	must(t, os.WriteFile(path, raw, 0o600))
-
 	logs := &syncWriter{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	s, err := bolt.Open(path, bolt.WithOpenCheckLimit(0), bolt.WithSweepInterval(time.Millisecond), bolt.WithLogger(log))
 	must(t, err)
 	defer s.Close()
+	damagePage(t, path, "jti-user-1500")
+
 	ctx := context.Background()
-	revoked, err := s.IsRevoked(ctx, store.Check{TokenID: "jti-user-1500"})
-	if !revoked || !errors.Is(err, bolt.ErrCorrupt) || !errors.Is(err, store.ErrUnavailable) {
-		t.Fatalf("IsRevoked over a damaged page = %v, %v; want true, ErrCorrupt and ErrUnavailable", revoked, err)
+	if err := s.Revoke(ctx, "jti-user-1500", time.Now().Add(time.Hour)); !errors.Is(err, bolt.ErrCorrupt) || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Revoke over a damaged page = %v; want ErrCorrupt and ErrUnavailable", err)
 	}
-	if err := s.Revoke(ctx, "jti-user-1500", time.Now().Add(time.Hour)); !errors.Is(err, store.ErrUnavailable) {
-		t.Fatalf("Revoke over a damaged page = %v; want ErrUnavailable", err)
+	revoked, err := s.IsRevoked(ctx, store.Check{TokenID: "jti-user-0001"})
+	if !revoked || !errors.Is(err, bolt.ErrCorrupt) || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("IsRevoked after the damage = %v, %v; want true, ErrCorrupt and ErrUnavailable", revoked, err)
 	}
 	// The janitor meets the damage on every sweep: it logs and keeps
 	// running (before, its first sweep killed the process).
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), "janitor sweep failed") {
+	for strings.Count(logs.String(), "janitor sweep failed") < 2 {
 		if time.Now().After(deadline) {
-			t.Fatal("the janitor logged no failed sweep")
+			t.Fatal("the janitor logged no failed sweeps")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := s.Ping(ctx); err != nil {
-		t.Fatalf("Ping after the damage = %v; the store must keep answering", err)
+	if err := s.Ping(ctx); !errors.Is(err, bolt.ErrCorrupt) || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Ping after the damage = %v; want ErrCorrupt and ErrUnavailable", err)
 	}
+}
+
+// With the full check skipped, damage among the revocations is still found
+// at open: the store reads them all into memory there.
+func TestOpenDamagedRevocationsWithoutCheck(t *testing.T) {
+	path := populated(t)
+	damagePage(t, path, "jti-user-1500")
+	s, err := bolt.Open(path, bolt.WithOpenCheckLimit(0))
+	if err == nil {
+		s.Close()
+		t.Fatal("Open over damaged revocations succeeded")
+	}
+	if !errors.Is(err, bolt.ErrCorrupt) || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Open = %v; want ErrCorrupt and ErrUnavailable", err)
+	}
+}
+
+// damagePage overwrites with 0xFF the 4096-byte page of the file that holds
+// key (the only copy of it).
+func damagePage(t *testing.T, path, key string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	must(t, err)
+	page := pageOf(t, raw, key)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	must(t, err)
+	defer f.Close()
+	_, err = f.WriteAt(bytes.Repeat([]byte{0xFF}, 4096), int64(page))
+	must(t, err)
 }
 
 type syncWriter struct {

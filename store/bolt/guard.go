@@ -8,6 +8,9 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/gatekeep/gatekeep/store"
 )
@@ -18,16 +21,94 @@ import (
 // per goroutine, so every bolt call runs in one), and any panic becomes an
 // error matching ErrCorrupt and store.ErrUnavailable. bbolt rolls back a
 // transaction whose function panics, so nothing is half-written.
-func guard(fn func() error) (err error) {
+func guard(fn func() error) error {
+	_, err := recoverFault(fn)
+	return err
+}
+
+// recoverFault is guard that also tells whether fn panicked.
+func recoverFault(fn func() error) (panicked bool, err error) {
 	prev := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(prev)
 		if p := recover(); p != nil {
-			err = corrupt(p)
+			err, panicked = corrupt(p), true
 		}
 	}()
-	return fn()
+	return false, fn()
 }
+
+// guard runs fn as the package's guard does, and marks the store failed on
+// the first panic: bbolt's own rollback may have panicked in turn and left
+// its write lock or mmap lock held, so no later call may enter bbolt (it
+// could wait for ever), and Close leaves the file alone.
+func (s *Store) guard(fn func() error) error {
+	panicked, err := recoverFault(fn)
+	if panicked && !s.failed.Swap(true) {
+		close(s.broken)
+		s.log.Error("bolt: the file is damaged; every later call fails until the process restarts with a repaired file", "err", err)
+	}
+	return err
+}
+
+// errFailed is what every call returns once a call has met damage.
+var errFailed = fmt.Errorf("%w: the file is damaged (an earlier call met the damage; restart with a repaired file): %w", ErrCorrupt, store.ErrUnavailable)
+
+// walk reads every page, key and value the consistency check reads, on
+// the calling goroutine: tx.Check runs in a goroutine of its own, where a
+// fault (a page id or key offset pointing outside the mapping) is not
+// turned into a panic and kills the process. Call it inside guard. Each
+// key is sought again from the root, which reads the branch keys around it
+// on every level (a binary search ends on both neighbours of its answer).
+func walk(tx *bbolt.Tx) error {
+	var sum byte
+	var walkBucket func(b *bbolt.Bucket)
+	walkBucket = func(b *bbolt.Bucket) {
+		// The seek runs on a cursor of its own: on a file whose keys are
+		// out of order it may land anywhere, and must not move the walk.
+		c, seek := b.Cursor(), b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			sum ^= touch(k) ^ touch(v)
+			if v == nil {
+				if child := b.Bucket(k); child != nil {
+					walkBucket(child)
+				}
+			}
+			seek.Seek(k)
+		}
+	}
+	err := tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+		sum ^= touch(name)
+		walkBucket(b)
+		return nil
+	})
+	walkSink.Store(uint32(sum))
+	return err
+}
+
+// walkSink keeps the compiler from dropping walk's reads.
+var walkSink atomic.Uint32
+
+// touch reads one byte of every 4 KiB of b, and its last, so that every
+// memory page b spans is read.
+func touch(b []byte) byte {
+	var x byte
+	for i := 0; i < len(b); i += 4096 {
+		x ^= b[i]
+	}
+	if len(b) > 0 {
+		x ^= b[len(b)-1]
+	}
+	return x
+}
+
+// lengthsOnly is the consistency check's KVStringer: keys are session ids,
+// token ids and usernames, and its messages reach logs and the start-up
+// line, so they say how long a key or value is and never what it holds.
+type lengthsOnly struct{}
+
+func (lengthsOnly) KeyToString(k []byte) string   { return fmt.Sprintf("<%d-byte key>", len(k)) }
+func (lengthsOnly) ValueToString(v []byte) string { return fmt.Sprintf("<%d-byte value>", len(v)) }
 
 // corrupt describes a recovered panic. bbolt's messages name pages and
 // offsets, never record contents.

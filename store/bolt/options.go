@@ -14,6 +14,9 @@ type config struct {
 	openTimeout   time.Duration
 	checkLimit    int64
 	logger        *slog.Logger
+	// diskRevocations makes IsRevoked read the file instead of the
+	// in-memory index: the path before the index, kept for benchmarks.
+	diskRevocations bool
 }
 
 // DefaultOpenCheckLimit is the largest file [Open] checks whole by default.
@@ -53,8 +56,10 @@ func WithOpenTimeout(d time.Duration) Option {
 // consistency check over (default [DefaultOpenCheckLimit], 256 MiB, which
 // reads every page once at start; a larger file gets only the meta-page
 // and length checks). 0 skips the full check, for a large file whose start
-// time matters more; the length check always runs. A damaged file then
-// shows as [ErrCorrupt] on the first call that touches the damage.
+// time matters more; the length check always runs, and so does the read
+// of every revocation and valid-after mark into memory. Other damage then
+// shows as [ErrCorrupt] on the first call that touches it, and on every
+// call after that one.
 func WithOpenCheckLimit(bytes int64) Option {
 	return func(c *config) { c.checkLimit = bytes }
 }

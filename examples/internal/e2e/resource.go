@@ -25,6 +25,10 @@ import (
 	"github.com/gatekeep/gatekeep/token"
 )
 
+// resourceRows are the rows RunResource runs, each with its golden
+// transcript.
+var resourceRows = []string{"resource_server"}
+
 // GateHandler builds a verify-only service's HTTP API from its stack.
 type GateHandler func(*config.GateStack) http.Handler
 
@@ -59,10 +63,10 @@ func RunResource(t *testing.T, newResource GateHandler) {
 			case "postgres":
 				pg = pgtest.Pool(t)
 			}
-			t.Run("resource_server", func(t *testing.T) {
+			t.Run(resourceRows[0], func(t *testing.T) {
 				a, b := newResourcePair(t, kind, rc, pg, newResource)
 				resourceRow(t, a, b)
-				a.compareTranscript("resource_server")
+				a.compareTranscript(resourceRows[0])
 			})
 		})
 	}
