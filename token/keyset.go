@@ -173,7 +173,8 @@ func (ks *KeySet) Public() *KeySet {
 // verify-only keys. Lookups see either the old set or the new one, never
 // a mix. Kids must be distinct and active must be able to sign; an
 // empty set is allowed here (it verifies nothing), unlike in
-// [NewKeySet]. It is how a key rotator publishes each reload.
+// [NewKeySet], and it gives a zero KeySet (new(KeySet), unusable until
+// then) its first content. It is how a key rotator publishes each reload.
 func (ks *KeySet) Replace(active *Key, verifyOnly ...*Key) error {
 	s := &keySnapshot{keys: make(map[string]*Key, 1+len(verifyOnly))}
 	if active != nil {
