@@ -225,7 +225,7 @@ type server struct {
 	url string
 }
 
-func serve(t *testing.T, st *config.Stack) *server {
+func serve(t testing.TB, st *config.Stack) *server {
 	mux := http.NewServeMux()
 	st.Auth.Mount(mux)
 	mux.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
@@ -234,7 +234,7 @@ func serve(t *testing.T, st *config.Stack) *server {
 	return &server{st: st, url: srv.URL}
 }
 
-func (s *server) call(t *testing.T, method, path, bearer string, body any) (int, map[string]any) {
+func (s *server) call(t testing.TB, method, path, bearer string, body any) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
