@@ -432,3 +432,25 @@ func TestRotationWrongKEK(t *testing.T) {
 	assert.NotContains(t, err.Error(), other)
 	assert.NotContains(t, err.Error(), "\n")
 }
+
+// Every algorithm of the token package builds and signs, with a generated
+// key and with rotation on, under the same key-size rules.
+func TestBuildEveryAlgorithm(t *testing.T) {
+	quiet := config.WithLogger(slog.New(slog.DiscardHandler))
+	kek := newKEKText()
+	for _, alg := range token.Algorithms() {
+		t.Run(string(alg), func(t *testing.T) {
+			cfg, err := config.FromLookup(lookup(map[string]string{"JWT_ALG": string(alg)}))
+			require.NoError(t, err)
+			st := build(t, cfg, quiet)
+			roundTrip(t, st, time.Now())
+
+			cfg, err = config.FromLookup(lookup(rotationEnv(kek, alg)))
+			require.NoError(t, err)
+			st = build(t, cfg, quiet)
+			require.NotNil(t, st.Rotator)
+			roundTrip(t, st, time.Now())
+			assert.Equal(t, alg, st.Keys.Active().Algorithm())
+		})
+	}
+}

@@ -170,3 +170,31 @@ func TestKEKNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpen: a sealed key read from a store never panics Open, and nothing
+// but the exact bytes sealed for that kid and algorithm ever opens.
+func FuzzOpen(f *testing.F) {
+	kek, _ := newKEK(f)
+	k := keyFor(f, token.EdDSA, "kid")
+	sealed, err := kek.Seal(k)
+	must(f, err)
+	f.Add("kid", sealed)
+	f.Add("other", sealed)
+	f.Add("kid", sealed[:20])
+	f.Add("", []byte{1})
+	f.Fuzz(func(t *testing.T, kid string, b []byte) {
+		got, err := kek.Open(kid, token.EdDSA, b)
+		if kid == "kid" && bytes.Equal(b, sealed) {
+			if err != nil || got == nil {
+				t.Fatalf("the sealed key does not open: %v", err)
+			}
+			return
+		}
+		if err == nil || got != nil {
+			t.Fatalf("Open accepted bytes other than the sealed key (kid %q, %d bytes)", kid, len(b))
+		}
+		if !errors.Is(err, token.ErrSealed) && !errors.Is(err, token.ErrInvalidConfig) {
+			t.Fatalf("error %v matches neither ErrSealed nor ErrInvalidConfig", err)
+		}
+	})
+}
