@@ -415,3 +415,34 @@ func TestVerifyOnlyKeys(t *testing.T) {
 		t.Errorf("signed with the verify-only key")
 	}
 }
+
+// TestStepCostsRequestsNoRead: when another instance activates the next
+// key, this instance verifies the new key's tokens at once from what its
+// last reload loaded: no request waits on the store for a rotation.
+func TestStepCostsRequestsNoRead(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	mem := newMemory(t)
+	cs := &countingStore{KeyStore: mem}
+	kek := newKEK(t)
+	a := newInstance(t, mem, kek, token.ES256, clk, nil)
+	b := newInstance(t, cs, kek, token.ES256, clk, nil)
+	clk.Advance(every - prepublish)
+	a.sync(t) // creates the next key
+	b.sync(t) // B's periodic reload loads it
+	clk.Advance(prepublish)
+	a.sync(t) // activates it; B has not reloaded since
+	base := cs.reads.Load()
+	tok := a.sign(t, clk)
+	if kidOf(t, tok) == b.r.KeySet().Active().KID() {
+		t.Fatal("A did not rotate")
+	}
+	for range 1000 {
+		if _, err := b.v.Verify(ctx, token.Access, tok); err != nil {
+			t.Fatalf("B refuses the new key's token: %v", err)
+		}
+	}
+	if n := cs.reads.Load() - base; n != 0 {
+		t.Errorf("verifying the new key's tokens made %d store reads, want 0", n)
+	}
+}
