@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,8 +75,8 @@ func New(ctx context.Context, st store.KeyStore, kek *token.KEK, alg token.Algor
 	case cfg.prepublish < cfg.reload:
 		return nil, fmt.Errorf("%w: pre-publication (%s) shorter than the reload interval (%s): an instance could sign with a key another has not loaded", ErrInvalidConfig, cfg.prepublish, cfg.reload)
 	}
-	if _, err := token.GenerateKey(alg, "probe"); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	if !slices.Contains(token.Algorithms(), alg) {
+		return nil, fmt.Errorf("%w: unsupported algorithm %q", ErrInvalidConfig, alg)
 	}
 	// Replace, unlike NewKeySet, accepts the empty set a verify-only
 	// start may be.
