@@ -15,15 +15,22 @@
 //
 //	config: JWT_LEEWAY: want a Go duration of at most 5m, got "10m"
 //
-// The values of JWT_SECRET, ADMIN_PASSWORD, REDIS_URL and DATABASE_URL
-// (which may hold a password) are never part of an error or a log line; they are of type
-// [Secret], which prints as "[REDACTED]".
+// The values of JWT_SECRET, JWT_PREVIOUS_SECRETS, JWT_KEY_ENCRYPTION_KEY,
+// ADMIN_PASSWORD, REDIS_URL and DATABASE_URL (which may hold a password)
+// are never part of an error or a log line; they are of type [Secret],
+// which prints as "[REDACTED]".
 //
 // JWT_EXPIRY is seconds, as in Node's jsonwebtoken .env files; ACCESS_TTL
 // (a Go duration) wins when both are set. An unset JWT_SECRET (or, for
 // RS256, PS256, ES256 and EdDSA, JWT_PRIVATE_KEY_FILE) means a key
 // generated per start, with a warning: fine for development, wrong for
 // anything that restarts or runs twice.
+//
+// JWT_ROTATE_EVERY turns on automatic key rotation ([KeyRotation]): the
+// keys live in the store, sealed with JWT_KEY_ENCRYPTION_KEY, and a
+// token/rotation Rotator ([Stack.Rotator]) keeps [Stack.Keys] in step on
+// every instance. JWT_PREVIOUS_SECRETS and JWT_PREVIOUS_KEY_FILES add keys
+// that verify but never sign, for rotating by hand.
 //
 // # Usage
 //
