@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/gatekeep/gatekeep/store"
 	redisstore "github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
+	"github.com/gatekeep/gatekeep/token/rotation"
 )
 
 // redisStores returns n stores, each on a client of its own (n instances
@@ -307,4 +309,47 @@ func TestCrashMidRotation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBackgroundReloads: with the real clock and no Sync of the test's
+// own, the instances' background reloads alone rotate the key several
+// times while tokens signed on either verify on both.
+func TestBackgroundReloads(t *testing.T) {
+	ctx := context.Background()
+	sts := redisStores(t, 2)
+	kek := newKEK(t)
+	quiet := slog.New(slog.DiscardHandler)
+	var ins []*instance
+	for _, st := range sts {
+		r, err := rotation.New(ctx, st, kek, token.EdDSA, 1500*time.Millisecond, rotation.WithPrepublish(time.Second),
+			rotation.WithReloadInterval(100*time.Millisecond), rotation.WithRetain(time.Second), rotation.WithLogger(quiet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		s, _ := token.NewSigner(r.KeySet())
+		v, _ := token.NewVerifier(r)
+		ins = append(ins, &instance{r: r, s: s, v: v})
+	}
+	seen := map[string]bool{}
+	deadline := time.Now().Add(6 * time.Second)
+	n := 0
+	for ; time.Now().Before(deadline); n++ {
+		by := ins[n%2]
+		tok, err := by.s.Sign(token.Access, &token.Claims{Subject: "u", ExpiresAt: time.Now().Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[kidOf(t, tok)] = true
+		for i, on := range ins {
+			if _, err := on.v.Verify(ctx, token.Access, tok); err != nil {
+				t.Fatalf("instance %d refuses a token of instance %d: %v", i, n%2, err)
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if len(seen) < 3 {
+		t.Errorf("tokens were signed under %d kids in 6 s of rotation every 1.5 s, want at least 3", len(seen))
+	}
+	t.Logf("%d tokens under %d kids", n, len(seen))
 }
