@@ -84,6 +84,19 @@ type KeyStore interface {
 	DeleteSigningKey(ctx context.Context, version int64, id string) (int64, error)
 }
 
+// KeyWatcher is an optional capability of a [KeyStore] that can announce
+// changes to the ring as they happen (Redis does, through pub/sub), so that
+// instances need not wait for their next periodic reload. Announcements
+// may be lost (a reconnection), so readers still reload periodically.
+type KeyWatcher interface {
+	// WatchSigningKeys calls notify whenever the ring may have changed:
+	// after each change by any instance, and whenever the watch (re)starts,
+	// since changes in between went unannounced. notify must return
+	// quickly. It returns when ctx ends, or an error when the store is
+	// closed.
+	WatchSigningKeys(ctx context.Context, notify func()) error
+}
+
 // CheckNewSigningKey reports, wrapping ErrInvalid, what makes k unfit for
 // [KeyStore.CreateSigningKey] whatever the ring holds. Stores call it
 // first; it is exported for stores outside this module.

@@ -14,7 +14,10 @@ import (
 	"github.com/gatekeep/gatekeep/store"
 )
 
-var _ store.KeyStore = (*Store)(nil)
+var (
+	_ store.KeyStore   = (*Store)(nil)
+	_ store.KeyWatcher = (*Store)(nil)
+)
 
 // The signing key ring is one hash, {P:k}, so every change is one script
 // on one slot (a Cluster included):
@@ -25,7 +28,10 @@ var _ store.KeyStore = (*Store)(nil)
 //	s:E   its state; t:E its activation time; r:E its retire-at time
 //
 // E is the hex-encoded kid, so no kid can reach another key's fields.
-func (k keys) signingKeys() string { return "{" + k.prefix + ":k}" }
+// Every change is announced, by the script that makes it, on the channel
+// {P:k}:ch (sharded on a Cluster, in the ring's slot).
+func (k keys) signingKeys() string        { return "{" + k.prefix + ":k}" }
+func (k keys) signingKeysChannel() string { return "{" + k.prefix + ":k}:ch" }
 
 type keyData struct {
 	Algorithm string    `json:"alg"`
@@ -41,39 +47,44 @@ local v = redis.call('HGET', KEYS[1], 'v') or '0'
 if v ~= ARGV[1] then return {0, v} end
 `
 
-// ARGV: version, E, state, fixed part, activation time.
+// announce ends every successful change: KEYS[2] is the channel, ARGV[2]
+// the publish command; the message is the new version.
+const announce = `
+local nv = redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call(ARGV[2], KEYS[2], nv)
+return {3, nv}
+`
+
+// ARGV: version, publish command, E, state, fixed part, activation time.
 var createKeyScript = goredis.NewScript(keyRingPrelude + `
-local e = ARGV[2]
+local e = ARGV[3]
 if redis.call('HEXISTS', KEYS[1], 's:' .. e) == 1 then return {1} end
-if ARGV[3] == 'active' then
+if ARGV[4] == 'active' then
   if redis.call('HEXISTS', KEYS[1], 'a') == 1 then return {2, 'active'} end
   redis.call('HSET', KEYS[1], 'a', e)
 end
-redis.call('HSET', KEYS[1], 'd:' .. e, ARGV[4], 's:' .. e, ARGV[3], 't:' .. e, ARGV[5], 'r:' .. e, '')
-return {3, redis.call('HINCRBY', KEYS[1], 'v', 1)}
-`)
+redis.call('HSET', KEYS[1], 'd:' .. e, ARGV[5], 's:' .. e, ARGV[4], 't:' .. e, ARGV[6], 'r:' .. e, '')
+` + announce)
 
-// ARGV: version, E, at, retire-at.
+// ARGV: version, publish command, E, at, retire-at.
 var activateKeyScript = goredis.NewScript(keyRingPrelude + `
-local e = ARGV[2]
+local e = ARGV[3]
 local st = redis.call('HGET', KEYS[1], 's:' .. e)
 if not st then return {1} end
 if st ~= 'next' then return {2, st} end
 local a = redis.call('HGET', KEYS[1], 'a')
-if a then redis.call('HSET', KEYS[1], 's:' .. a, 'retiring', 'r:' .. a, ARGV[4]) end
-redis.call('HSET', KEYS[1], 's:' .. e, 'active', 't:' .. e, ARGV[3], 'a', e)
-return {3, redis.call('HINCRBY', KEYS[1], 'v', 1)}
-`)
+if a then redis.call('HSET', KEYS[1], 's:' .. a, 'retiring', 'r:' .. a, ARGV[5]) end
+redis.call('HSET', KEYS[1], 's:' .. e, 'active', 't:' .. e, ARGV[4], 'a', e)
+` + announce)
 
-// ARGV: version, E.
+// ARGV: version, publish command, E.
 var deleteKeyScript = goredis.NewScript(keyRingPrelude + `
-local e = ARGV[2]
+local e = ARGV[3]
 local st = redis.call('HGET', KEYS[1], 's:' .. e)
 if not st then return {1} end
 if st == 'active' then return {2, st} end
 redis.call('HDEL', KEYS[1], 'd:' .. e, 's:' .. e, 't:' .. e, 'r:' .. e)
-return {3, redis.call('HINCRBY', KEYS[1], 'v', 1)}
-`)
+` + announce)
 
 // SigningKeys implements [store.KeyStore].
 func (s *Store) SigningKeys(ctx context.Context) (*store.KeyRing, error) {
@@ -133,7 +144,8 @@ func decodeRing(h map[string]string) (*store.KeyRing, error) {
 // changeKeys runs one key script and maps its reply.
 func (s *Store) changeKeys(ctx context.Context, op string, sc *goredis.Script, version int64, args ...any) (int64, error) {
 	return bounded(s, ctx, op, func(ctx context.Context) (int64, error) {
-		res, err := s.run(ctx, sc, []string{s.k.signingKeys()}, append([]any{strconv.FormatInt(version, 10)}, args...)...)
+		res, err := s.run(ctx, sc, []string{s.k.signingKeys(), s.k.signingKeysChannel()},
+			append([]any{strconv.FormatInt(version, 10), s.pubCmd}, args...)...)
 		if err != nil {
 			return 0, unavailable(op, err)
 		}
@@ -195,4 +207,62 @@ func (s *Store) ActivateSigningKey(ctx context.Context, version int64, id string
 // DeleteSigningKey implements [store.KeyStore].
 func (s *Store) DeleteSigningKey(ctx context.Context, version int64, id string) (int64, error) {
 	return s.changeKeys(ctx, "delete signing key", deleteKeyScript, version, enc(id))
+}
+
+// WatchSigningKeys implements [store.KeyWatcher] with a subscription to
+// the ring's channel: notify runs once the subscription is confirmed
+// (changes before it are not announced again) and after every change,
+// and the subscription is made again after a failure, until ctx ends.
+func (s *Store) WatchSigningKeys(ctx context.Context, notify func()) error {
+	for ctx.Err() == nil {
+		if s.closed.Load() {
+			return ErrClosed
+		}
+		s.watchOnce(ctx, notify)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second): // a failed subscription is retried, not spun
+		}
+	}
+	return ctx.Err()
+}
+
+func (s *Store) watchOnce(ctx context.Context, notify func()) {
+	var ps *goredis.PubSub
+	if s.sharded {
+		ps = s.c.SSubscribe(ctx)
+	} else {
+		ps = s.c.Subscribe(ctx)
+	}
+	defer ps.Close()
+	// Receive does not return on a cancelled context by itself: closing
+	// the subscription ends it.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	var err error
+	if s.sharded {
+		err = ps.SSubscribe(sctx, s.k.signingKeysChannel())
+	} else {
+		err = ps.Subscribe(sctx, s.k.signingKeysChannel())
+	}
+	cancel()
+	if err != nil {
+		return
+	}
+	for {
+		msg, err := ps.Receive(ctx)
+		if err != nil {
+			return
+		}
+		switch m := msg.(type) {
+		case *goredis.Subscription:
+			if m.Kind != "subscribe" && m.Kind != "ssubscribe" {
+				return
+			}
+			notify()
+		case *goredis.Message:
+			notify()
+		}
+	}
 }

@@ -353,3 +353,27 @@ func TestBackgroundReloads(t *testing.T) {
 	}
 	t.Logf("%d tokens under %d kids", n, len(seen))
 }
+
+// TestRedisAnnouncesChanges: on Redis an instance loads another's change
+// at once, through the ring's channel, long before its own next reload.
+func TestRedisAnnouncesChanges(t *testing.T) {
+	sts := redisStores(t, 2)
+	clk := newClock()
+	kek := newKEK(t)
+	slow := []rotation.Option{rotation.WithReloadInterval(50 * time.Minute), rotation.WithPrepublish(50 * time.Minute)}
+	a := newInstance(t, sts[0], kek, token.ES256, clk, nil, slow...)
+	b := newInstance(t, sts[1], kek, token.ES256, clk, nil, slow...)
+	first := b.r.Version()
+	clk.Advance(every)
+	a.sync(t) // creates the next key
+	deadline := time.Now().Add(5 * time.Second)
+	for b.r.Version() == first {
+		if time.Now().After(deadline) {
+			t.Fatalf("B did not load A's change within 5 s (its own reload is 50 minutes away)")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(b.r.KeySet().Keys()) != 2 {
+		t.Errorf("B holds %v after the announcement, want the active and the next one of %v", b.r.KeySet().Keys(), states(t, sts[0]))
+	}
+}

@@ -16,8 +16,9 @@ import (
 )
 
 // Rotator keeps a [token.KeySet] in step with a store's key ring and
-// performs the rotation policy (see the package documentation). It is a
-// [token.KeySource] too: a verifier over it reloads the ring when a token
+// performs the rotation policy (see the package documentation). On a
+// store that is a [store.KeyWatcher] (Redis), it also reloads as soon as
+// another instance announces a change. It is a [token.KeySource] too: a verifier over it reloads the ring when a token
 // names a kid it does not know, at most once per reload interval. Safe
 // for concurrent use; [Rotator.Close] stops its goroutine.
 type Rotator struct {
@@ -34,6 +35,10 @@ type Rotator struct {
 	err    atomic.Pointer[error]
 
 	lastKidReload atomic.Int64 // clock UnixNano of the last unknown-kid reload
+
+	kick        chan struct{} // a KeyWatcher's announcement: reload now
+	cancelWatch context.CancelFunc
+	watching    sync.WaitGroup
 
 	stop chan struct{}
 	done chan struct{}
@@ -85,7 +90,7 @@ func New(ctx context.Context, st store.KeyStore, kek *token.KEK, alg token.Algor
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	r := &Rotator{st: st, kek: kek, alg: alg, every: every, cfg: cfg, ks: ks,
-		opened: map[string]opened{}, stop: make(chan struct{}), done: make(chan struct{})}
+		opened: map[string]opened{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := r.Sync(ctx); err != nil && ks.Active() == nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoSigningKey, err)
 	}
@@ -97,6 +102,20 @@ func New(ctx context.Context, st store.KeyStore, kek *token.KEK, alg token.Algor
 		return nil, err
 	}
 	go r.loop()
+	if w, ok := st.(store.KeyWatcher); ok {
+		wctx, cancel := context.WithCancel(context.Background())
+		r.cancelWatch = cancel
+		r.watching.Add(1)
+		go func() {
+			defer r.watching.Done()
+			_ = w.WatchSigningKeys(wctx, func() {
+				select {
+				case r.kick <- struct{}{}:
+				default: // a reload is pending already
+				}
+			})
+		}()
+	}
 	return r, nil
 }
 
@@ -130,6 +149,10 @@ func (r *Rotator) setErr(err error) {
 // Closing twice is not an error.
 func (r *Rotator) Close() error {
 	r.once.Do(func() {
+		if r.cancelWatch != nil {
+			r.cancelWatch()
+		}
+		r.watching.Wait()
 		close(r.stop)
 		<-r.done
 	})
@@ -151,6 +174,12 @@ func (r *Rotator) loop() {
 			if err != nil {
 				r.cfg.log.Warn("rotation: reloading the signing keys failed; keeping the keys last loaded", slog.String("error", err.Error()))
 			}
+		case <-r.kick:
+			// Another instance announced a change: load it now rather
+			// than at the next tick.
+			ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
+			_ = r.reload(ctx)
+			cancel()
 		}
 	}
 }
