@@ -79,7 +79,8 @@ type Config struct {
 	// no other instance accepts them. Set only with an HS* JWTAlg.
 	JWTSecret Secret
 	// JWTAlg is the signing algorithm (JWT_ALG): HS256, HS384, HS512,
-	// RS256, PS256, ES256 or EdDSA. Default HS256.
+	// RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or
+	// EdDSA. Default HS256.
 	JWTAlg token.Algorithm
 	// JWTPrivateKeyFile is the PEM file of the private key for an
 	// asymmetric JWTAlg (JWT_PRIVATE_KEY_FILE): PKCS#8, PKCS#1 for RSA
@@ -200,6 +201,10 @@ type Config struct {
 	// Build.
 	JWKSURL string
 
+	// KeyRotation holds JWT_ROTATE_EVERY and the other key-rotation
+	// variables (config/keys.go).
+	KeyRotation
+
 	// notes are what reading the variables had to say; Build logs them.
 	notes []note
 }
@@ -228,8 +233,8 @@ func Default() Config {
 }
 
 // algorithms are the values JWT_ALG accepts, in the order the error lists
-// them.
-var algorithms = []token.Algorithm{token.HS256, token.HS384, token.HS512, token.RS256, token.PS256, token.ES256, token.EdDSA}
+// them: every algorithm the token package supports.
+var algorithms = token.Algorithms()
 
 // hmacMin is the shortest secret of each HMAC algorithm (RFC 7518 §3.2).
 var hmacMin = map[token.Algorithm]int{token.HS256: 32, token.HS384: 48, token.HS512: 64}
@@ -352,6 +357,9 @@ func (c *Config) validate(raw map[string]string) error {
 			u.Opaque != "" || len(c.ResetURL) > 2048 {
 			return varErr("RESET_URL", "an absolute http(s) URL of at most 2048 bytes without user info or fragment", got("RESET_URL", c.ResetURL))
 		}
+	}
+	if err := c.validateKeys(got); err != nil {
+		return err
 	}
 	return c.validateAdmin()
 }

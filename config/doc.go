@@ -24,9 +24,10 @@
 // of variables gatekeep does not read are skipped whatever they hold;
 // its own lines follow [ParseDotEnv]'s strict rules.
 //
-// The values of JWT_SECRET, ADMIN_PASSWORD, REDIS_URL and DATABASE_URL
-// (which may hold a password) are never part of an error or a log line; they are of type
-// [Secret], which prints as "[REDACTED]".
+// The values of JWT_SECRET, JWT_PREVIOUS_SECRETS, JWT_KEY_ENCRYPTION_KEY,
+// ADMIN_PASSWORD, REDIS_URL and DATABASE_URL (which may hold a password)
+// are never part of an error or a log line; they are of type [Secret],
+// which prints as "[REDACTED]".
 //
 // JWT_EXPIRY is what Node's jsonwebtoken takes as expiresIn: seconds
 // (900), or a span in the grammar of the npm package ms ("90s", "15m",
@@ -36,6 +37,12 @@
 // RS256, PS256, ES256 and EdDSA, JWT_PRIVATE_KEY_FILE) means a key
 // generated per start, with a warning: fine for development, wrong for
 // anything that restarts or runs twice.
+//
+// JWT_ROTATE_EVERY turns on automatic key rotation ([KeyRotation]): the
+// keys live in the store, sealed with JWT_KEY_ENCRYPTION_KEY, and a
+// token/rotation Rotator ([Stack.Rotator]) keeps [Stack.Keys] in step on
+// every instance. JWT_PREVIOUS_SECRETS and JWT_PREVIOUS_KEY_FILES add keys
+// that verify but never sign, for rotating by hand.
 //
 // # Usage
 //

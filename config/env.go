@@ -19,7 +19,8 @@ const DotEnvFile = ".env"
 
 // secretVars are never quoted in errors; JWT_SECRET (and JWT_SECRET_KEY) and ADMIN_PASSWORD are
 // used as written (not trimmed), REDIS_URL and DATABASE_URL are trimmed like other URLs.
-var secretVars = map[string]bool{"JWT_SECRET": true, "JWT_SECRET_KEY": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true}
+var secretVars = map[string]bool{"JWT_SECRET": true, "JWT_SECRET_KEY": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true,
+	"JWT_KEY_ENCRYPTION_KEY": true, "JWT_PREVIOUS_SECRETS": true}
 
 // FromEnv returns the configuration of the process environment and of the
 // file .env in the working directory, if there is one (see [ParseDotEnv]:
@@ -107,6 +108,13 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		c.JWTAlg = token.Algorithm(v)
 	}
 	p.str("JWT_PRIVATE_KEY_FILE", &c.JWTPrivateKeyFile)
+	p.duration("JWT_ROTATE_EVERY", &c.JWTRotateEvery)
+	p.duration("JWT_KEY_PREPUBLISH", &c.JWTKeyPrepublish)
+	if v, ok := p.get("JWT_KEY_ENCRYPTION_KEY"); ok {
+		c.JWTKeyEncryptionKey = Secret(strings.TrimSpace(v))
+	}
+	p.secrets("JWT_PREVIOUS_SECRETS", &c.JWTPreviousSecrets)
+	p.list("JWT_PREVIOUS_KEY_FILES", &c.JWTPreviousKeyFiles)
 	p.expiry("JWT_EXPIRY", &c.AccessTTL)
 	p.duration("ACCESS_TTL", &c.AccessTTL) // after JWT_EXPIRY: it wins
 	p.duration("REFRESH_TTL", &c.RefreshTTL)

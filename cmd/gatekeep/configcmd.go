@@ -39,6 +39,14 @@ type checkResult struct {
 	Warnings   []string  `json:"warnings"`
 }
 
+// redactedList shows how many secrets a list holds, never one of them.
+func redactedList(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(strings.Repeat("[REDACTED],", n), ",")
+}
+
 // settings lists every field of cfg by its variable; secrets print as
 // config.Secret does, "[REDACTED]". A test keeps it in step with Config.
 func settings(cfg config.Config) []setting {
@@ -56,6 +64,11 @@ func settings(cfg config.Config) []setting {
 		{Var: "JWT_SECRET", Value: cfg.JWTSecret.String()},
 		{Var: "JWT_ALG", Value: string(cfg.JWTAlg)},
 		{Var: "JWT_PRIVATE_KEY_FILE", Value: cfg.JWTPrivateKeyFile},
+		{Var: "JWT_ROTATE_EVERY", Value: d(cfg.JWTRotateEvery)},
+		{Var: "JWT_KEY_PREPUBLISH", Value: d(cfg.JWTKeyPrepublish)},
+		{Var: "JWT_KEY_ENCRYPTION_KEY", Value: cfg.JWTKeyEncryptionKey.String()},
+		{Var: "JWT_PREVIOUS_SECRETS", Value: redactedList(len(cfg.JWTPreviousSecrets))},
+		{Var: "JWT_PREVIOUS_KEY_FILES", Value: strings.Join(cfg.JWTPreviousKeyFiles, ",")},
 		{Var: "ACCESS_TTL", Value: d(cfg.AccessTTL)},
 		{Var: "REFRESH_TTL", Value: d(cfg.RefreshTTL)},
 		{Var: "SESSION_MAX_AGE", Value: d(cfg.SessionMaxAge)},
