@@ -30,6 +30,8 @@ type Authenticator struct {
 	st        store.Store
 	cfg       config
 	hashSlots chan struct{}
+	// bulkSlots bounds the hash slots registrations hold (bulkShare).
+	bulkSlots chan struct{}
 	dummyHash string
 	// ipInflight counts logins per client IP being checked right now.
 	ipInflight inflight
@@ -88,6 +90,7 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 		st:        st,
 		cfg:       cfg,
 		hashSlots: make(chan struct{}, cfg.maxHashes),
+		bulkSlots: make(chan struct{}, bulkShare(cfg.maxHashes)),
 
 		notifySlots: make(chan struct{}, maxPendingNotifications),
 	}

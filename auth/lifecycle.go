@@ -211,8 +211,10 @@ func (a *Authenticator) abandonSession(ctx context.Context, s *store.Session) {
 // error wraps ErrInvalidRequest, ErrPasswordTooShort or
 // ErrPasswordTooLong. A taken username is ErrUserExists, reported only
 // after the password was hashed, so that a taken name costs the time of a
-// free one. A saturated hasher or a store that cannot answer is
-// ErrUnavailable. This is POST /auth/register without HTTP.
+// free one. Registrations are limited per client IP and in total
+// ([WithRegisterLimit]): beyond that the error is a [*ThrottledError]. A
+// saturated hasher or a store that cannot answer is ErrUnavailable. This
+// is POST /auth/register without HTTP.
 func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client) (*TokenResponse, error) {
 	name, err := store.CanonicalUsername(in.Username)
 	if err != nil || len(name) > maxUsernameLen {
@@ -227,9 +229,14 @@ func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client
 	if err := checkNewPassword(in.Password); err != nil {
 		return nil, err
 	}
+	// Counted before any hashing, so that a flood costs no hash.
+	if err := a.limitRequest(ctx, "auth:register", a.cfg.registerLimit, cl.IP, a.cfg.now()); err != nil {
+		return nil, err
+	}
 	// Hash before looking at the username, so that a taken name costs
-	// the same time as a free one.
-	hash, err := a.hashPassword(ctx, in.Password)
+	// the same time as a free one; within the share of the hash slots
+	// unauthenticated work may hold, so that logins always find one.
+	hash, err := a.hashPasswordBulk(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -72,6 +73,11 @@ type config struct {
 	resetWindow    time.Duration
 	claims         ClaimsFunc
 	revokePrevious bool
+	registerLimit  RateLimit
+	forgotLimit    RateLimit
+	maxSessions    int
+	// sleep waits d (the progressive login delay); tests record it.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func defaultConfig() config {
@@ -90,6 +96,10 @@ func defaultConfig() config {
 		resetTTL:      DefaultPasswordResetTTL,
 		resetRequests: DefaultResetRequests,
 		resetWindow:   DefaultResetWindow,
+		registerLimit: DefaultRegisterLimit,
+		forgotLimit:   DefaultForgotPasswordLimit,
+		maxSessions:   DefaultMaxSessionsPerUser,
+		sleep:         sleepCtx,
 	}
 }
 
@@ -119,6 +129,12 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: password reset TTL must be between %v and %v", ErrInvalidConfig, MinPasswordResetTTL, MaxPasswordResetTTL)
 	case c.resetRequests < 1 || c.resetWindow <= 0:
 		return fmt.Errorf("%w: password reset throttle needs at least one request and a positive window", ErrInvalidConfig)
+	case !c.registerLimit.valid():
+		return fmt.Errorf("%w: the register limit needs at least one request per IP and in total and a positive window", ErrInvalidConfig)
+	case !c.forgotLimit.valid():
+		return fmt.Errorf("%w: the forgot-password limit needs at least one request per IP and in total and a positive window", ErrInvalidConfig)
+	case c.maxSessions < 1:
+		return fmt.Errorf("%w: at least one session per user", ErrInvalidConfig)
 	}
 	if c.notifier != nil || c.resetLink != "" {
 		if err := checkResetLink(c.notifier, c.resetLink); err != nil {

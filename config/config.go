@@ -149,6 +149,15 @@ type Config struct {
 	LoginMaxFailures int
 	// LoginWindow is the throttling window (LOGIN_WINDOW). Default 15m.
 	LoginWindow time.Duration
+	// RegisterMaxPerIP is how many registrations one client IP may make in
+	// RegisterWindow before 429 (REGISTER_MAX_PER_IP). Default 20; at least 1.
+	RegisterMaxPerIP int
+	// RegisterMaxTotal is how many registrations everyone together may
+	// make in RegisterWindow (REGISTER_MAX_TOTAL). Default 1000; at least 1.
+	RegisterMaxTotal int
+	// RegisterWindow is the registration throttling window
+	// (REGISTER_WINDOW). Default 15m.
+	RegisterWindow time.Duration
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed
 	// (TRUSTED_PROXIES, comma-separated; a bare address is one host).
 	// Default none: the client IP is the connection's.
@@ -208,6 +217,9 @@ func Default() Config {
 		RevocationMaxLag: redis.DefaultViewMaxLag,
 		LoginMaxFailures: auth.DefaultMaxFailures,
 		LoginWindow:      auth.DefaultLoginWindow,
+		RegisterMaxPerIP: auth.DefaultRegisterLimit.PerIP,
+		RegisterMaxTotal: auth.DefaultRegisterLimit.Total,
+		RegisterWindow:   auth.DefaultRegisterLimit.Window,
 		PasswordHash:     HashArgon2id,
 	}
 }
@@ -313,6 +325,12 @@ func (c *Config) validate(raw map[string]string) error {
 		return varErr("LOGIN_MAX_FAILURES", "a whole number above 0", got("LOGIN_MAX_FAILURES", fmt.Sprint(c.LoginMaxFailures)))
 	case c.LoginWindow < time.Millisecond:
 		return varErr("LOGIN_WINDOW", "a Go duration of at least 1ms", dur("LOGIN_WINDOW", c.LoginWindow))
+	case c.RegisterMaxPerIP < 1:
+		return varErr("REGISTER_MAX_PER_IP", "a whole number above 0", got("REGISTER_MAX_PER_IP", fmt.Sprint(c.RegisterMaxPerIP)))
+	case c.RegisterMaxTotal < 1:
+		return varErr("REGISTER_MAX_TOTAL", "a whole number above 0", got("REGISTER_MAX_TOTAL", fmt.Sprint(c.RegisterMaxTotal)))
+	case c.RegisterWindow < time.Millisecond:
+		return varErr("REGISTER_WINDOW", "a Go duration of at least 1ms", dur("REGISTER_WINDOW", c.RegisterWindow))
 	}
 	for _, p := range c.TrustedProxies {
 		if !p.IsValid() {
