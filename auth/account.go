@@ -104,9 +104,10 @@ func forgotKey(canonical string) string {
 // It returns nil whether or not the user exists, after the same work
 // (throttle, one user lookup; the token is signed and sent in the
 // background), so neither the answer nor its timing tells whether the
-// account exists. Beyond [WithPasswordResetThrottle] requests for one name
-// (counted alike for names that exist and names that do not) the error is
-// a [*ThrottledError]. Without a Notifier nothing is sent, and a warning is
+// account exists. Beyond [WithForgotPasswordLimit] requests from the
+// client IP or in total, or [WithPasswordResetThrottle] requests for one
+// name (counted alike for names that exist and names that do not), the
+// error is a [*ThrottledError]. Without a Notifier nothing is sent, and a warning is
 // logged once. This is POST /auth/password/forgot without HTTP.
 func (a *Authenticator) ForgotPassword(ctx context.Context, username string, cl Client) error {
 	if username == "" {
@@ -118,6 +119,11 @@ func (a *Authenticator) ForgotPassword(ctx context.Context, username string, cl 
 	name, nameErr := store.CanonicalUsername(in.Username)
 	if nameErr != nil {
 		name = in.Username
+	}
+	// Per client IP and in total first, so that made-up names beyond
+	// those limits never get a per-account counter.
+	if err := a.limitRequest(ctx, "auth:forgot", a.cfg.forgotLimit, cl.IP, now); err != nil {
+		return err
 	}
 	n, resetAt, err := a.st.Incr(ctx, forgotKey(name), a.cfg.resetWindow)
 	if err != nil {

@@ -149,6 +149,16 @@ type Config struct {
 	LoginMaxFailures int
 	// LoginWindow is the throttling window (LOGIN_WINDOW). Default 15m.
 	LoginWindow time.Duration
+	// ForgotMaxPerIP is how many forgot-password requests one client IP
+	// may make in ForgotWindow before 429, in front of the per-name limit
+	// (FORGOT_MAX_PER_IP). Default 20; at least 1.
+	ForgotMaxPerIP int
+	// ForgotMaxTotal is how many forgot-password requests everyone
+	// together may make in ForgotWindow (FORGOT_MAX_TOTAL). Default 1000;
+	// at least 1.
+	ForgotMaxTotal int
+	// ForgotWindow is their window (FORGOT_WINDOW). Default 15m.
+	ForgotWindow time.Duration
 	// RegisterMaxPerIP is how many registrations one client IP may make in
 	// RegisterWindow before 429 (REGISTER_MAX_PER_IP). Default 20; at least 1.
 	RegisterMaxPerIP int
@@ -217,6 +227,9 @@ func Default() Config {
 		RevocationMaxLag: redis.DefaultViewMaxLag,
 		LoginMaxFailures: auth.DefaultMaxFailures,
 		LoginWindow:      auth.DefaultLoginWindow,
+		ForgotMaxPerIP:   auth.DefaultForgotPasswordLimit.PerIP,
+		ForgotMaxTotal:   auth.DefaultForgotPasswordLimit.Total,
+		ForgotWindow:     auth.DefaultForgotPasswordLimit.Window,
 		RegisterMaxPerIP: auth.DefaultRegisterLimit.PerIP,
 		RegisterMaxTotal: auth.DefaultRegisterLimit.Total,
 		RegisterWindow:   auth.DefaultRegisterLimit.Window,
@@ -325,6 +338,12 @@ func (c *Config) validate(raw map[string]string) error {
 		return varErr("LOGIN_MAX_FAILURES", "a whole number above 0", got("LOGIN_MAX_FAILURES", fmt.Sprint(c.LoginMaxFailures)))
 	case c.LoginWindow < time.Millisecond:
 		return varErr("LOGIN_WINDOW", "a Go duration of at least 1ms", dur("LOGIN_WINDOW", c.LoginWindow))
+	case c.ForgotMaxPerIP < 1:
+		return varErr("FORGOT_MAX_PER_IP", "a whole number above 0", got("FORGOT_MAX_PER_IP", fmt.Sprint(c.ForgotMaxPerIP)))
+	case c.ForgotMaxTotal < 1:
+		return varErr("FORGOT_MAX_TOTAL", "a whole number above 0", got("FORGOT_MAX_TOTAL", fmt.Sprint(c.ForgotMaxTotal)))
+	case c.ForgotWindow < time.Millisecond:
+		return varErr("FORGOT_WINDOW", "a Go duration of at least 1ms", dur("FORGOT_WINDOW", c.ForgotWindow))
 	case c.RegisterMaxPerIP < 1:
 		return varErr("REGISTER_MAX_PER_IP", "a whole number above 0", got("REGISTER_MAX_PER_IP", fmt.Sprint(c.RegisterMaxPerIP)))
 	case c.RegisterMaxTotal < 1:
