@@ -187,6 +187,11 @@ func (a *Authenticator) startSession(ctx context.Context, cl Client, u *store.Us
 		a.abandonSession(ctx, s)
 		return nil, err
 	}
+	// At most WithMaxSessionsPerUser live sessions: the oldest end.
+	if err := a.limitSessions(ctx, u.ID, s.ID); err != nil {
+		a.abandonSession(ctx, s)
+		return nil, err
+	}
 	resp, err := a.issue(fresh, s, jti, extra, now)
 	if err != nil {
 		a.abandonSession(ctx, s)

@@ -152,6 +152,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		auth.WithHasher(hasher),
 		auth.WithLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow),
 		auth.WithForgotPasswordLimit(auth.RateLimit{PerIP: cfg.ForgotMaxPerIP, Total: cfg.ForgotMaxTotal, Window: cfg.ForgotWindow}),
+		auth.WithMaxSessionsPerUser(cfg.MaxSessionsPerUser),
 		auth.WithRegisterLimit(auth.RateLimit{PerIP: cfg.RegisterMaxPerIP, Total: cfg.RegisterMaxTotal, Window: cfg.RegisterWindow}),
 		auth.WithTrustedProxies(cfg.TrustedProxies),
 		auth.WithRefreshReuseGrace(cfg.RefreshReuseGrace),

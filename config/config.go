@@ -149,6 +149,10 @@ type Config struct {
 	LoginMaxFailures int
 	// LoginWindow is the throttling window (LOGIN_WINDOW). Default 15m.
 	LoginWindow time.Duration
+	// MaxSessionsPerUser is how many live sessions one user may have; a
+	// login beyond it ends the oldest (MAX_SESSIONS_PER_USER). Default 100;
+	// at least 1.
+	MaxSessionsPerUser int
 	// ForgotMaxPerIP is how many forgot-password requests one client IP
 	// may make in ForgotWindow before 429, in front of the per-name limit
 	// (FORGOT_MAX_PER_IP). Default 20; at least 1.
@@ -212,28 +216,29 @@ type Config struct {
 // Default returns the configuration of an empty environment.
 func Default() Config {
 	return Config{
-		Addr:             "127.0.0.1:8080",
-		JWTAlg:           token.HS256,
-		AccessTTL:        auth.DefaultAccessTTL,
-		RefreshTTL:       auth.DefaultRefreshTTL,
-		SessionMaxAge:    auth.DefaultSessionMaxAge,
-		Leeway:           auth.DefaultLeeway,
-		Issuer:           "gatekeep",
-		Audience:         "gatekeep",
-		Store:            StoreMemory,
-		BoltPath:         "gatekeep.db",
-		RedisURL:         "redis://127.0.0.1:6379/0",
-		PostgresSchema:   "gatekeep",
-		RevocationMaxLag: redis.DefaultViewMaxLag,
-		LoginMaxFailures: auth.DefaultMaxFailures,
-		LoginWindow:      auth.DefaultLoginWindow,
-		ForgotMaxPerIP:   auth.DefaultForgotPasswordLimit.PerIP,
-		ForgotMaxTotal:   auth.DefaultForgotPasswordLimit.Total,
-		ForgotWindow:     auth.DefaultForgotPasswordLimit.Window,
-		RegisterMaxPerIP: auth.DefaultRegisterLimit.PerIP,
-		RegisterMaxTotal: auth.DefaultRegisterLimit.Total,
-		RegisterWindow:   auth.DefaultRegisterLimit.Window,
-		PasswordHash:     HashArgon2id,
+		Addr:               "127.0.0.1:8080",
+		JWTAlg:             token.HS256,
+		AccessTTL:          auth.DefaultAccessTTL,
+		RefreshTTL:         auth.DefaultRefreshTTL,
+		SessionMaxAge:      auth.DefaultSessionMaxAge,
+		Leeway:             auth.DefaultLeeway,
+		Issuer:             "gatekeep",
+		Audience:           "gatekeep",
+		Store:              StoreMemory,
+		BoltPath:           "gatekeep.db",
+		RedisURL:           "redis://127.0.0.1:6379/0",
+		PostgresSchema:     "gatekeep",
+		RevocationMaxLag:   redis.DefaultViewMaxLag,
+		LoginMaxFailures:   auth.DefaultMaxFailures,
+		LoginWindow:        auth.DefaultLoginWindow,
+		MaxSessionsPerUser: auth.DefaultMaxSessionsPerUser,
+		ForgotMaxPerIP:     auth.DefaultForgotPasswordLimit.PerIP,
+		ForgotMaxTotal:     auth.DefaultForgotPasswordLimit.Total,
+		ForgotWindow:       auth.DefaultForgotPasswordLimit.Window,
+		RegisterMaxPerIP:   auth.DefaultRegisterLimit.PerIP,
+		RegisterMaxTotal:   auth.DefaultRegisterLimit.Total,
+		RegisterWindow:     auth.DefaultRegisterLimit.Window,
+		PasswordHash:       HashArgon2id,
 	}
 }
 
@@ -338,6 +343,8 @@ func (c *Config) validate(raw map[string]string) error {
 		return varErr("LOGIN_MAX_FAILURES", "a whole number above 0", got("LOGIN_MAX_FAILURES", fmt.Sprint(c.LoginMaxFailures)))
 	case c.LoginWindow < time.Millisecond:
 		return varErr("LOGIN_WINDOW", "a Go duration of at least 1ms", dur("LOGIN_WINDOW", c.LoginWindow))
+	case c.MaxSessionsPerUser < 1:
+		return varErr("MAX_SESSIONS_PER_USER", "a whole number above 0", got("MAX_SESSIONS_PER_USER", fmt.Sprint(c.MaxSessionsPerUser)))
 	case c.ForgotMaxPerIP < 1:
 		return varErr("FORGOT_MAX_PER_IP", "a whole number above 0", got("FORGOT_MAX_PER_IP", fmt.Sprint(c.ForgotMaxPerIP)))
 	case c.ForgotMaxTotal < 1:

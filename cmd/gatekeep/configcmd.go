@@ -72,6 +72,7 @@ func settings(cfg config.Config) []setting {
 		{Var: "REVOCATION_MAX_LAG", Value: d(cfg.RevocationMaxLag)},
 		{Var: "LOGIN_MAX_FAILURES", Value: strconv.Itoa(cfg.LoginMaxFailures)},
 		{Var: "LOGIN_WINDOW", Value: d(cfg.LoginWindow)},
+		{Var: "MAX_SESSIONS_PER_USER", Value: strconv.Itoa(cfg.MaxSessionsPerUser)},
 		{Var: "FORGOT_MAX_PER_IP", Value: strconv.Itoa(cfg.ForgotMaxPerIP)},
 		{Var: "FORGOT_MAX_TOTAL", Value: strconv.Itoa(cfg.ForgotMaxTotal)},
 		{Var: "FORGOT_WINDOW", Value: d(cfg.ForgotWindow)},
