@@ -269,9 +269,10 @@ func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client
 // Login checks a username (in any case form: it is compared canonically)
 // and password and starts a session, returning its token pair. A wrong
 // password and an unknown user are both ErrInvalidCredentials, after the
-// same work. Failures are throttled per account and per client IP
-// ([WithLoginThrottle]): beyond them the error is a [*ThrottledError]
-// (errors.Is ErrThrottled) saying when to retry. A saturated hasher or a
+// same work. Failures are throttled per (account, client IP) and per
+// client IP ([WithLoginThrottle]): beyond them the error is a
+// [*ThrottledError] (errors.Is ErrThrottled) saying when to retry; an
+// account that failed often from many clients is slowed, never refused. A saturated hasher or a
 // store that cannot answer is ErrUnavailable. A hash of another kind or
 // parameters than the configured hasher's is replaced after a successful
 // login. This is POST /auth/login without HTTP.
@@ -292,9 +293,14 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 	if nameErr != nil {
 		name = username // unusable names are counted (and fail) like any other
 	}
-	acct := accountKey(name)
-	if err := a.chargeAccount(ctx, acct, now); err != nil {
+	// Locked per (account, client IP); only slowed per account, so that
+	// failures from elsewhere never lock the owner out (lockout.go).
+	acct, lock := accountKey(name), lockKey(name, cl.IP)
+	if err := a.chargeAccount(ctx, lock, now); err != nil {
 		a.auditThrottled(ctx, err, ipAttr)
+		return nil, err
+	}
+	if err := a.slowAccount(ctx, acct, ipAttr); err != nil {
 		return nil, err
 	}
 
@@ -332,8 +338,8 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 		ok = ok && u != nil
 	}
 	if !ok {
-		if _, _, err := a.st.Incr(ctx, ipk, a.cfg.loginWindow); err != nil {
-			return nil, storeErr("login throttle", err)
+		if err := a.countFailure(ctx, ipk, acct); err != nil {
+			return nil, err
 		}
 		attrs := []slog.Attr{ipAttr}
 		if u != nil {
@@ -342,7 +348,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_failed", attrs...)
 		return nil, ErrInvalidCredentials
 	}
-	if err := a.st.Reset(ctx, acct); err != nil {
+	if err := a.st.Reset(ctx, lock); err != nil {
 		return nil, storeErr("login throttle", err)
 	}
 	if rehash {

@@ -201,10 +201,15 @@ func WithMaxConcurrentHashes(n int, wait time.Duration) Option {
 	return option(func(c *config) { c.maxHashes, c.hashWait = n, wait })
 }
 
-// WithLoginThrottle sets how many failed logins an account may have within
-// window before further attempts get 429; a client IP may have ten times as
-// many. Default 10 failures in 15 minutes. Lower it for high-value accounts;
-// note that a throttle also lets anyone lock an account for one window.
+// WithLoginThrottle sets how many failed logins an account may have from
+// one client IP (an IPv6 client by its /64) within window before further
+// attempts on it from that IP get 429; a client IP may have ten times as
+// many failures over all accounts. Failures from elsewhere never lock the
+// account for a client that has none: past three times maxFailures
+// failures of the account from all clients in the window, every attempt on
+// it waits (250ms, doubling with each further failure, at most 5s) and is
+// never refused, so nobody can lock the owner out. Default 10 failures in
+// 15 minutes. Lower it for high-value accounts.
 func WithLoginThrottle(maxFailures int, window time.Duration) Option {
 	return option(func(c *config) { c.maxFailures, c.loginWindow = maxFailures, window })
 }

@@ -143,8 +143,10 @@ type Config struct {
 	// store (one round trip per request). At least 10ms, at most 60s.
 	RevocationMaxLag time.Duration
 
-	// LoginMaxFailures is how many failed logins an account may have in
-	// LoginWindow before 429; a client IP may have ten times as many
+	// LoginMaxFailures is how many failed logins an account may have from
+	// one client IP in LoginWindow before 429 for that client; a client IP
+	// may have ten times as many over all accounts; past three times it
+	// from all clients the account is slowed, never refused
 	// (LOGIN_MAX_FAILURES). Default 10; at least 1.
 	LoginMaxFailures int
 	// LoginWindow is the throttling window (LOGIN_WINDOW). Default 15m.
