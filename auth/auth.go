@@ -33,6 +33,8 @@ type Authenticator struct {
 	// bulkSlots bounds the hash slots registrations hold (bulkShare).
 	bulkSlots chan struct{}
 	dummyHash string
+	// dummies equalise logins over the hash parameter sets present.
+	dummies dummies
 	// ipInflight counts logins per client IP being checked right now.
 	ipInflight inflight
 	// health rate-limits GET /healthz's write probe.
@@ -100,6 +102,9 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 	_, _ = rand.Read(pw[:])
 	if a.dummyHash, err = cfg.hasher.Hash(hex.EncodeToString(pw[:])); err != nil {
 		return nil, fmt.Errorf("%w: the hasher cannot hash", ErrInvalidConfig)
+	}
+	if set := paramSetOf(a.dummyHash); set != "" {
+		a.dummies.list = []dummyHash{{set, a.dummyHash}}
 	}
 	return a, nil
 }
