@@ -91,3 +91,5 @@ func TestLoginDelaySchedule(t *testing.T) {
 		require.Equal(t, tt.want, loginDelay(tt.n, 30), "n=%d", tt.n)
 	}
 }
+
+func (s *sleepRecorder) discard(context.Context, time.Duration) error { return nil }
