@@ -212,9 +212,9 @@ func (a *Authenticator) abandonSession(ctx context.Context, s *store.Session) {
 // Register creates a user with role "user" and logs them in: it returns
 // the new session's token pair. The username must be allowed (PRECIS, at
 // most 128 bytes in canonical form), the email (optional) a plain address
-// and the password 8 to 1024 bytes (at most 72 with bcrypt); otherwise the
-// error wraps ErrInvalidRequest, ErrPasswordTooShort or
-// ErrPasswordTooLong. A taken username is ErrUserExists, reported only
+// and the password 8 to 1024 bytes (at most 72 with bcrypt) and not one of
+// the most common passwords; otherwise the error wraps ErrInvalidRequest,
+// ErrPasswordTooShort, ErrPasswordTooLong or ErrPasswordCommon. A taken username is ErrUserExists, reported only
 // after the password was hashed, so that a taken name costs the time of a
 // free one. Registrations are limited per client IP and in total
 // ([WithRegisterLimit]): beyond that the error is a [*ThrottledError]. A
