@@ -107,8 +107,8 @@ func forgotKey(canonical string) string {
 // account exists. Beyond [WithForgotPasswordLimit] requests from the
 // client IP or in total, or [WithPasswordResetThrottle] requests for one
 // name (counted alike for names that exist and names that do not), the
-// error is a [*ThrottledError]. Without a Notifier nothing is sent, and a warning is
-// logged once. This is POST /auth/password/forgot without HTTP.
+// error is a [*ThrottledError]. Without a Notifier nothing is sent, and a
+// warning is logged once. This is POST /auth/password/forgot without HTTP.
 func (a *Authenticator) ForgotPassword(ctx context.Context, username string, cl Client) error {
 	if username == "" {
 		return describe(ErrInvalidRequest, "username is required")

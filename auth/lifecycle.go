@@ -214,9 +214,9 @@ func (a *Authenticator) abandonSession(ctx context.Context, s *store.Session) {
 // most 128 bytes in canonical form), the email (optional) a plain address
 // and the password 8 to 1024 bytes (at most 72 with bcrypt) and not one of
 // the most common passwords; otherwise the error wraps ErrInvalidRequest,
-// ErrPasswordTooShort, ErrPasswordTooLong or ErrPasswordCommon. A taken username is ErrUserExists, reported only
-// after the password was hashed, so that a taken name costs the time of a
-// free one. Registrations are limited per client IP and in total
+// ErrPasswordTooShort, ErrPasswordTooLong or ErrPasswordCommon. A taken
+// username is ErrUserExists, reported only after the password was hashed,
+// so that a taken name costs the time of a free one. Registrations are limited per client IP and in total
 // ([WithRegisterLimit]): beyond that the error is a [*ThrottledError]. A
 // saturated hasher or a store that cannot answer is ErrUnavailable. This
 // is POST /auth/register without HTTP.
@@ -272,8 +272,8 @@ func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client
 // same work. Failures are throttled per (account, client IP) and per
 // client IP ([WithLoginThrottle]): beyond them the error is a
 // [*ThrottledError] (errors.Is ErrThrottled) saying when to retry; an
-// account that failed often from many clients is slowed, never refused. A saturated hasher or a
-// store that cannot answer is ErrUnavailable. A hash of another kind or
+// account that failed often from many clients is slowed, never refused. A
+// saturated hasher or a store that cannot answer is ErrUnavailable. A hash of another kind or
 // parameters than the configured hasher's is replaced after a successful
 // login. This is POST /auth/login without HTTP.
 func (a *Authenticator) Login(ctx context.Context, username, password string, cl Client) (*TokenResponse, error) {
