@@ -38,7 +38,10 @@ func (l RateLimit) valid() bool { return l.PerIP >= 1 && l.Total >= 1 && l.Windo
 // are counted before the password is hashed, so a flood costs no hashing.
 // Default [DefaultRegisterLimit]. Raise it for sign-up bursts from one
 // network (a classroom behind one NAT); [WithTrustedProxies] must be right
-// for the per-IP count to mean anything behind a proxy.
+// for the per-IP count to mean anything behind a proxy. Calls from Go with
+// the zero [Client] share one "unknown IP" count: pass the client's IP, or
+// create accounts your code vouches for with [Authenticator.EnsureUser],
+// which is not limited.
 func WithRegisterLimit(l RateLimit) Option {
 	return option(func(c *config) { c.registerLimit = l })
 }
