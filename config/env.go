@@ -140,6 +140,13 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.duration("REVOCATION_MAX_LAG", &c.RevocationMaxLag)
 	p.integer("LOGIN_MAX_FAILURES", &c.LoginMaxFailures)
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)
+	p.integer("MAX_SESSIONS_PER_USER", &c.MaxSessionsPerUser)
+	p.integer("FORGOT_MAX_PER_IP", &c.ForgotMaxPerIP)
+	p.integer("FORGOT_MAX_TOTAL", &c.ForgotMaxTotal)
+	p.duration("FORGOT_WINDOW", &c.ForgotWindow)
+	p.integer("REGISTER_MAX_PER_IP", &c.RegisterMaxPerIP)
+	p.integer("REGISTER_MAX_TOTAL", &c.RegisterMaxTotal)
+	p.duration("REGISTER_WINDOW", &c.RegisterWindow)
 	p.prefixes("TRUSTED_PROXIES", &c.TrustedProxies)
 	if v, ok := p.get("PASSWORD_HASH"); ok {
 		c.PasswordHash = HashKind(v)
