@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/gatekeep/gatekeep/internal/routepath"
 )
 
 // ErrRouteConflict means a route of the HTTP API was not mounted because
@@ -128,20 +130,12 @@ func (a *Authenticator) LogMountError(err error) {
 	a.log.LogAttrs(context.Background(), slog.LevelError, "auth.mount_failed", slog.String("error", err.Error()))
 }
 
-// probeMethods are the methods a path is probed with for an existing
-// route: every method a router registers by name.
-var probeMethods = []string{
-	http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
-	http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace,
-}
-
 // muxHasPath reports whether mux already routes some method of pattern's
 // path (a ServeMux pattern without method or host) to a pattern of the
 // same path.
 func muxHasPath(mux *http.ServeMux, pattern string) bool {
-	want := NormalizePath(pattern)
-	probe := ProbePath(pattern)
-	for _, m := range probeMethods {
+	want, probe := routepath.Normalize(pattern), routepath.Probe(pattern)
+	for _, m := range routepath.Methods {
 		_, got := mux.Handler(&http.Request{Method: m, URL: &url.URL{Path: probe}, Host: ""})
 		if got == "" {
 			continue
@@ -152,7 +146,7 @@ func muxHasPath(mux *http.ServeMux, pattern string) bool {
 		if i := strings.IndexByte(got, '/'); i > 0 { // "host/me"
 			got = got[i:]
 		}
-		if NormalizePath(got) == want {
+		if routepath.Normalize(got) == want {
 			return true
 		}
 	}
@@ -169,35 +163,4 @@ func handleNoPanic(mux *http.ServeMux, rt Route) (ok bool) {
 	}()
 	mux.Handle(rt.Pattern, rt.Handler)
 	return true
-}
-
-// NormalizePath writes every wildcard segment of a route path the same
-// way, whatever the router's syntax or the wildcard's name, so that two
-// routes of one path compare equal: {id}, {sid}, {id:[0-9]+} and :id
-// become {}; {rest...}, * and *rest become {...}. Router adapters use it
-// to find conflicts.
-func NormalizePath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		switch {
-		case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "...}"), strings.HasPrefix(s, "*"):
-			segs[i] = "{...}"
-		case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}"), strings.HasPrefix(s, ":"):
-			segs[i] = "{}"
-		}
-	}
-	return strings.Join(segs, "/")
-}
-
-// ProbePath is a concrete path that route path p matches (each wildcard
-// segment replaced by a value), to ask a router which route it would
-// choose for it.
-func ProbePath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		if strings.HasPrefix(s, "{") || strings.HasPrefix(s, ":") || strings.HasPrefix(s, "*") {
-			segs[i] = "gatekeep-probe"
-		}
-	}
-	return strings.Join(segs, "/")
 }

@@ -9,6 +9,7 @@ import (
 	gochi "github.com/go-chi/chi/v5"
 
 	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/internal/routepath"
 )
 
 // Mount registers the handlers of [auth.Authenticator] on r at the paths of
@@ -93,18 +94,12 @@ func MountWith(r gochi.Router, a *auth.Authenticator, opts auth.MountOptions) er
 	return nil
 }
 
-// methods are those chi registers a route for by name.
-var methods = []string{
-	http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
-	http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace,
-}
-
 // routesPath reports whether r already routes some method of pattern's
 // path to a pattern of the same path.
 func routesPath(r gochi.Router, pattern string) bool {
-	want, probe := auth.NormalizePath(pattern), auth.ProbePath(pattern)
-	for _, m := range methods {
-		if got := r.Find(gochi.NewRouteContext(), m, probe); got != "" && auth.NormalizePath(got) == want {
+	want, probe := routepath.Normalize(pattern), routepath.Probe(pattern)
+	for _, m := range routepath.Methods {
+		if got := r.Find(gochi.NewRouteContext(), m, probe); got != "" && routepath.Normalize(got) == want {
 			return true
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	ginpkg "github.com/gin-gonic/gin"
 
 	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/internal/routepath"
 )
 
 // Mount registers the handlers of [auth.Authenticator] on r at the paths of
@@ -50,13 +51,13 @@ func MountWith(r ginpkg.IRouter, a *auth.Authenticator, opts auth.MountOptions) 
 	if e, ok := r.(*ginpkg.Engine); ok {
 		taken = map[string]bool{}
 		for _, ri := range e.Routes() {
-			taken[auth.NormalizePath(ri.Path)] = true
+			taken[routepath.Normalize(ri.Path)] = true
 		}
 	}
 	var conflicts []string
 	for _, rt := range routes {
 		p := ginPattern(rt.Pattern)
-		if taken[auth.NormalizePath(p)] || !anyNoPanic(r, p, Handler(rt.Handler)) {
+		if taken[routepath.Normalize(p)] || !anyNoPanic(r, p, Handler(rt.Handler)) {
 			conflicts = append(conflicts, rt.Pattern)
 		}
 	}
@@ -64,13 +65,6 @@ func MountWith(r ginpkg.IRouter, a *auth.Authenticator, opts auth.MountOptions) 
 		return &auth.RouteConflictError{Paths: conflicts}
 	}
 	return nil
-}
-
-// anyMethods are gin's Any methods, GET first: the method an application's
-// own route most often holds.
-var anyMethods = []string{
-	http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodHead,
-	http.MethodOptions, http.MethodDelete, http.MethodConnect, http.MethodTrace,
 }
 
 // anyNoPanic registers h for every method of path, as gin's Any does,
@@ -81,7 +75,7 @@ func anyNoPanic(r ginpkg.IRouter, path string, h ginpkg.HandlerFunc) (ok bool) {
 			ok = false
 		}
 	}()
-	for _, m := range anyMethods {
+	for _, m := range routepath.Methods {
 		r.Handle(m, path, h)
 	}
 	return true
