@@ -45,3 +45,24 @@ func TestMountWith(t *testing.T) {
 		})
 	}
 }
+
+// TestNoRouteWith: under a prefix, a method gin's Any does not cover gets
+// the API's JSON 405 for the mounted paths, and next for every other.
+func TestNoRouteWith(t *testing.T) {
+	f := newFixture(t)
+	g := ginpkg.New()
+	opts := auth.MountOptions{Prefix: "/api", Only: []string{"/me"}}
+	if err := gatekeepgin.MountWith(g, f.A, opts); err != nil {
+		t.Fatal(err)
+	}
+	g.NoRoute(gatekeepgin.NoRouteWith(f.A, opts, func(c *ginpkg.Context) { c.String(http.StatusNotFound, "app not found") }))
+	res := serve(g, newRequest("FOO", "/api/me", ""))
+	if res.Status != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD" && res.Header.Get("Allow") != "GET" {
+		t.Errorf("FOO /api/me = %d Allow %q %s, want the API's 405", res.Status, res.Header.Get("Allow"), res.Body)
+	}
+	for _, p := range []string{"/me", "/api/healthz"} {
+		if res := serve(g, newRequest("FOO", p, "")); res.Status != http.StatusNotFound || res.Body != "app not found" {
+			t.Errorf("FOO %s = %d %q, want the application's 404", p, res.Status, res.Body)
+		}
+	}
+}
