@@ -31,6 +31,8 @@ import (
 //     ([token.LegacyClaims.ID], so POST /auth/logout ends it) and the
 //     user's valid-after time (so POST /auth/logout-all, a password change
 //     or a role change ends every legacy token of the user);
+//   - need not carry the iss and aud of [WithIssuer] and [WithAudience]
+//     (express guides sign neither), but one it carries must be those;
 //   - is named in the audit log: each acceptance logs auth.legacy_token
 //     with the user id, so the log shows who still uses one.
 func WithLegacyTokens(v *token.LegacyVerifier) GateOption {
@@ -52,6 +54,11 @@ func (g *Gate) authenticateLegacy(ctx context.Context, tok string) (*Principal, 
 		Issuer: lc.Issuer, Subject: lc.Subject, Audience: lc.Audience,
 		ExpiresAt: lc.ExpiresAt, NotBefore: lc.NotBefore, IssuedAt: lc.IssuedAt,
 		ID: lc.ID, Roles: roles, Extra: lc.Raw,
+	}
+	// Express guides sign neither iss nor aud; one that is there must be ours.
+	if lc.Issuer != "" && g.issuer != "" && lc.Issuer != g.issuer ||
+		lc.Audience != nil && len(g.audience) > 0 && !intersects(lc.Audience, g.audience) {
+		return nil, describe(ErrInvalidToken, "the token has the wrong issuer or audience")
 	}
 	if err := g.checkRevoked(ctx, c); err != nil {
 		return nil, err

@@ -149,3 +149,35 @@ func TestLegacyTokensGate(t *testing.T) {
 	require.Empty(t, p.SessionID)
 	require.True(t, strings.HasPrefix(p.TokenID, token.LegacyIDPrefix))
 }
+
+// The Gate's issuer and audience are not required of a legacy token, but
+// one it carries must be the configured one, even when the LegacyVerifier
+// was not told them.
+func TestLegacyTokensIssuerAudience(t *testing.T) {
+	f := newFixture(t, nil)
+	key, err := token.NewHMACKey(token.HS256, "test-key", []byte(fixtureSecret))
+	require.NoError(t, err)
+	lv, err := token.NewLegacyVerifier(key, token.WithClock(f.clk.Now)) // no issuer, no audience
+	require.NoError(t, err)
+	g, err := NewGate(f.verifier, f.st, WithLegacyTokens(lv), WithIssuer(testIssuer), WithAudience(testAudience))
+	require.NoError(t, err)
+	iat := f.clk.Now().Unix()
+	sign := func(opts map[string]any) nodejwt.Request {
+		opts["expiresIn"] = "15m"
+		return nodejwt.Request{Payload: map[string]any{"id": "u1", "iat": iat}, Key: fixtureSecret, Options: opts}
+	}
+	toks := nodejwt.Sign(t,
+		sign(map[string]any{}),
+		sign(map[string]any{"issuer": testIssuer, "audience": testAudience}),
+		sign(map[string]any{"issuer": "elsewhere"}),
+		sign(map[string]any{"audience": "elsewhere"}),
+	)
+	for i, ok := range []bool{true, true, false, false} {
+		_, err := g.AuthenticateToken(t.Context(), toks[i])
+		if ok {
+			require.NoError(t, err, i)
+		} else {
+			require.ErrorIs(t, err, ErrInvalidToken, i)
+		}
+	}
+}
