@@ -38,6 +38,8 @@ type Gate struct {
 	policy   *rbac.Policy
 	// cookies is nil unless cookie mode is on.
 	cookies *cookieMode
+	// legacy is nil unless WithLegacyTokens is given (auth/legacy.go).
+	legacy *token.LegacyVerifier
 }
 
 // RequestGuard is the request side a [*Gate] and an [*Authenticator]
@@ -68,6 +70,7 @@ type gateConfig struct {
 	policy          *rbac.Policy
 	cookies         *CookieConfig
 	insecureCookies bool
+	legacy          *token.LegacyVerifier
 }
 
 func defaultGateConfig() gateConfig {
@@ -111,6 +114,7 @@ func newGate(v token.Verifier, r store.Revoker, gc gateConfig) (*Gate, error) {
 		verifier: v, revoker: r,
 		issuer: gc.issuer, audience: gc.audience,
 		log: gc.logger, onError: gc.errorHandler, policy: gc.policy,
+		legacy: gc.legacy,
 	}
 	if gc.cookies != nil {
 		var err error
@@ -151,6 +155,9 @@ type Principal struct {
 	// The slice may be shared with the verified-token cache: read it, or
 	// copy it before changing an element (append is safe).
 	Roles []string
+	// Legacy is true for a token accepted by [WithLegacyTokens]: it
+	// belongs to no session (SessionID is empty) and is never refreshed.
+	Legacy bool
 	// Claims are all the verified claims. When the token carries
 	// application claims ([WithClaims]), Claims.Extra is their
 	// [token.RawClaims]: read them with [ClaimsAs] or [Principal.DecodeClaims].
@@ -233,6 +240,9 @@ func (g *Gate) Authenticate(r *http.Request) (*Principal, error) {
 // header's.
 func (g *Gate) AuthenticateToken(ctx context.Context, tok string) (*Principal, error) {
 	c, err := g.verifier.Verify(ctx, token.Access, tok)
+	if err != nil && g.legacy != nil && errors.Is(err, token.ErrWrongType) {
+		return g.authenticateLegacy(ctx, tok) // not at+jwt: perhaps an express token
+	}
 	if err != nil {
 		return nil, verifyErr(err)
 	}

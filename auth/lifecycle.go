@@ -571,8 +571,10 @@ func (a *Authenticator) Logout(ctx context.Context, p *Principal) error {
 	if err := a.st.Revoke(ctx, p.TokenID, p.Claims.ExpiresAt.Add(a.cfg.leeway)); err != nil {
 		return storeErr("revoking the token", err)
 	}
-	if err := a.endSession(ctx, p.SessionID, now); err != nil {
-		return err
+	if p.SessionID != "" { // a legacy token has no session; its own revocation suffices
+		if err := a.endSession(ctx, p.SessionID, now); err != nil {
+			return err
+		}
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.logout",
 		slog.String("user_id", p.UserID), slog.String("session_id", p.SessionID))

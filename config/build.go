@@ -90,6 +90,8 @@ func (s *Stack) Close() error {
 //   - the development mailer for password-reset messages (one file per
 //     message in MAIL_DIR, created, or stdout), linking to RESET_URL;
 //   - cookie mode when COOKIE_MODE is set (COOKIE_INSECURE drops Secure);
+//   - legacy express tokens signed with the key when JWT_ACCEPT_LEGACY is
+//     set, with a warning;
 //   - the admin user bootstrapped ([BootstrapAdmin]).
 //
 // Every error names the variable at fault and matches [ErrInvalid]; it
@@ -116,6 +118,11 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	cfg.logNotes(ctx, log)
 
 	keys, err := buildKeys(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+
+	legacy, err := legacyOption(cfg, key, topts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +160,9 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		auth.WithTrustedProxies(cfg.TrustedProxies),
 		auth.WithRefreshReuseGrace(cfg.RefreshReuseGrace),
 		auth.WithLogger(log),
+	}
+	if legacy != nil {
+		aopts = append(aopts, legacy)
 	}
 	if bc.now != nil {
 		aopts = append(aopts, auth.WithClock(bc.now))
@@ -374,4 +384,19 @@ func wideProxyRange(p netip.Prefix) bool {
 		return bits < 8
 	}
 	return p.Bits() < 32
+}
+
+// legacyOption is auth.WithLegacyTokens over key when JWT_ACCEPT_LEGACY is
+// set (nil otherwise), with the start-up warning.
+func legacyOption(cfg Config, key *token.Key, topts []token.Option, log *slog.Logger) (auth.Option, error) {
+	if !cfg.AcceptLegacy {
+		return nil, nil
+	}
+	lv, err := token.NewLegacyVerifier(key, topts...)
+	if err != nil {
+		return nil, &VarError{Var: "JWT_ACCEPT_LEGACY", Want: "a key legacy tokens can be verified with", Err: err}
+	}
+	log.Warn("config: JWT_ACCEPT_LEGACY=true: access tokens in the shape of a Node express application (typ JWT or none, no sid, sub or id, admin) signed with this key are accepted too, never refreshed; turn it off once they have expired",
+		slog.String("alg", string(key.Algorithm())))
+	return auth.WithLegacyTokens(lv), nil
 }

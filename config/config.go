@@ -219,6 +219,16 @@ type Config struct {
 	// http during local development only (COOKIE_INSECURE). Default false.
 	CookieInsecure bool
 
+	// AcceptLegacy also accepts access tokens in the shape a Node express
+	// application signed them with jsonwebtoken and the same key
+	// (JWT_ACCEPT_LEGACY), for the time a migration takes: header typ JWT
+	// or none, no sid, sub or id as the user id, a boolean admin claim
+	// giving role admin, at most 24h long. They are never refreshed, are
+	// checked against the user's valid-after time and are named in the
+	// audit log (auth.legacy_token); see [auth.WithLegacyTokens]. Default
+	// false; true starts with a warning. Refused by [BuildGate].
+	AcceptLegacy bool
+
 	// JWKSURL is the issuing service's JWK Set
 	// (http(s)://issuer/.well-known/jwks.json) that a verify-only service
 	// ([BuildGate]) reads its keys from (JWKS_URL): https, or http to a

@@ -159,6 +159,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.str("RESET_URL", &c.ResetURL)
 	p.boolean("COOKIE_MODE", &c.CookieMode)
 	p.boolean("COOKIE_INSECURE", &c.CookieInsecure)
+	p.boolean("JWT_ACCEPT_LEGACY", &c.AcceptLegacy)
 	p.str("JWKS_URL", &c.JWKSURL)
 
 	if p.err != nil {

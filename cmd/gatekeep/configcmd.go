@@ -100,6 +100,7 @@ func settings(cfg config.Config) []setting {
 		{Var: "RESET_URL", Value: resetURL},
 		{Var: "COOKIE_MODE", Value: strconv.FormatBool(cfg.CookieMode)},
 		{Var: "COOKIE_INSECURE", Value: strconv.FormatBool(cfg.CookieInsecure)},
+		{Var: "JWT_ACCEPT_LEGACY", Value: strconv.FormatBool(cfg.AcceptLegacy)},
 		{Var: "JWKS_URL", Value: cfg.JWKSURL},
 	}
 }
