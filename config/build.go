@@ -122,7 +122,11 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		return nil, err
 	}
 
-	legacy, err := legacyOption(cfg, key, topts, log)
+	topts := []token.Option{token.WithIssuer(cfg.Issuer), token.WithAudience(cfg.Audience), token.WithLeeway(cfg.Leeway)}
+	if bc.now != nil {
+		topts = append(topts, token.WithClock(bc.now))
+	}
+	legacy, err := legacyOption(cfg, keys.current, topts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +395,9 @@ func wideProxyRange(p netip.Prefix) bool {
 func legacyOption(cfg Config, key *token.Key, topts []token.Option, log *slog.Logger) (auth.Option, error) {
 	if !cfg.AcceptLegacy {
 		return nil, nil
+	}
+	if key == nil {
+		return nil, varErr("JWT_ACCEPT_LEGACY", "JWT_SECRET or JWT_PRIVATE_KEY_FILE set: the key the Node application signed its tokens with (rotated keys never signed them)", "")
 	}
 	lv, err := token.NewLegacyVerifier(key, topts...)
 	if err != nil {
