@@ -22,6 +22,8 @@ type Store struct {
 	users    userTable
 	sessions sessionTable
 	counters counterTable
+	// identities is the optional store.IdentityStore (identities.go).
+	identities identityTable
 
 	seed   maphash.Seed
 	shards [revShards]revShard
