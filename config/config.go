@@ -188,6 +188,17 @@ type Config struct {
 	// loopback address. Default unset; required by BuildGate, ignored by
 	// Build.
 	JWKSURL string
+
+	// OIDCProviders are the providers users may sign in with
+	// (OIDC_PROVIDERS, comma-separated names, each configured by
+	// OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URL and
+	// _SCOPES; see [OIDCProvider]). Default none: no provider sign-in.
+	OIDCProviders []OIDCProvider
+	// OIDCSuccessURL is where the browser goes after a provider sign-in
+	// (OIDC_SUCCESS_URL): with the session cookies in cookie mode, else
+	// with "#code=<one-time code>" for POST /auth/oidc/exchange. Required
+	// with OIDC_PROVIDERS.
+	OIDCSuccessURL string
 }
 
 // Default returns the configuration of an empty environment.
@@ -334,6 +345,9 @@ func (c *Config) validate(raw map[string]string) error {
 			u.Opaque != "" || len(c.ResetURL) > 2048 {
 			return varErr("RESET_URL", "an absolute http(s) URL of at most 2048 bytes without user info or fragment", got("RESET_URL", c.ResetURL))
 		}
+	}
+	if err := c.validateOIDC(); err != nil {
+		return err
 	}
 	return c.validateAdmin()
 }

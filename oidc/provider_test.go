@@ -22,6 +22,11 @@ import (
 	"testing"
 	"time"
 
+	gochi "github.com/go-chi/chi/v5"
+	"github.com/gin-gonic/gin"
+
+	gatekeepchi "github.com/gatekeep/gatekeep/adapters/chi"
+	gatekeepgin "github.com/gatekeep/gatekeep/adapters/gin"
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/oidc"
 	"github.com/gatekeep/gatekeep/store"
@@ -104,17 +109,21 @@ func (c *clock) advance(d time.Duration) {
 
 // site is one gatekeep server with provider sign-in.
 type site struct {
-	srv   *httptest.Server
-	a     *auth.Authenticator
-	st    *memory.Store
-	clock *clock
-	mux   *http.ServeMux
+	srv    *httptest.Server
+	a      *auth.Authenticator
+	st     *memory.Store
+	clock  *clock
+	router string // "nethttp", "chi" or "gin"
+	h      http.Handler
 }
 
-func newSite(t *testing.T) *site {
-	s := &site{st: memory.New(), clock: &clock{}, mux: http.NewServeMux()}
+func newSite(t *testing.T) *site { return newRouterSite(t, "nethttp") }
+
+func newRouterSite(t *testing.T, router string) *site {
+	s := &site{st: memory.New(), clock: &clock{}, router: router}
 	t.Cleanup(func() { _ = s.st.Close() })
-	s.srv = httptest.NewServer(s.mux)
+	// The handler is set by start, once the provider's issuer is known.
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }))
 	t.Cleanup(s.srv.Close)
 	return s
 }
@@ -148,8 +157,27 @@ func (s *site) start(t *testing.T, issuer string, cookies bool, clientID string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.a.Mount(s.mux)
-	svc.Mount(s.mux)
+	switch s.router {
+	case "chi":
+		r := gochi.NewRouter()
+		gatekeepchi.Mount(r, s.a)
+		for _, rt := range svc.Routes() {
+			r.Handle(rt.Pattern, rt.Handler)
+		}
+		s.h = r
+	case "gin":
+		r := gin.New()
+		gatekeepgin.Mount(r, s.a)
+		for _, rt := range svc.Routes() {
+			r.Any(strings.ReplaceAll(rt.Pattern, "{provider}", ":provider"), gatekeepgin.Handler(rt.Handler))
+		}
+		s.h = r
+	default:
+		mux := http.NewServeMux()
+		s.a.Mount(mux)
+		svc.Mount(mux)
+		s.h = mux
+	}
 }
 
 // browser is a cookie-keeping client that follows redirects up to (not
@@ -317,6 +345,47 @@ func tamper(t *testing.T, b *browser, s *site, edit func(m map[string]any)) {
 		return
 	}
 	t.Fatal("no state cookie in the browser")
+}
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// The same sign-in on each router, as the examples mount it.
+func TestProviderRouters(t *testing.T) {
+	routers := []string{"nethttp", "chi", "gin"}
+	sites := map[string]*site{}
+	var redirects []string
+	for _, r := range routers {
+		sites[r] = newRouterSite(t, r)
+		redirects = append(redirects, sites[r].srv.URL+"/auth/oidc/op/callback")
+	}
+	issuer := startProvider(t, redirects...)
+	for _, r := range routers {
+		t.Run(r, func(t *testing.T) {
+			s := sites[r]
+			s.start(t, issuer, false, "gatekeep")
+			st, tr := exchange(t, s, signInCode(t, s, "kim"))
+			if st != http.StatusOK {
+				t.Fatalf("exchange: %d", st)
+			}
+			if st, name := me(t, s, tr.AccessToken); st != http.StatusOK || name != "kim" {
+				t.Errorf("GET /me = %d %q, want 200 kim", st, name)
+			}
+			// An unknown provider is the API's JSON 404.
+			res := newBrowser().get(t, s.srv.URL+"/auth/oidc/nope/start")
+			if res.StatusCode != http.StatusNotFound || errorCode(t, res) != auth.CodeNotFound {
+				t.Errorf("unknown provider: %d, want 404 not_found", res.StatusCode)
+			}
+			// A wrong method is the API's JSON 405.
+			res, err := http.Post(s.srv.URL+"/auth/oidc/op/start", "application/json", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != http.MethodGet {
+				t.Errorf("POST start: %d Allow %q, want 405 Allow GET", res.StatusCode, res.Header.Get("Allow"))
+			}
+		})
+	}
 }
 
 func TestProvider(t *testing.T) {
