@@ -22,8 +22,8 @@ import (
 	"testing"
 	"time"
 
-	gochi "github.com/go-chi/chi/v5"
 	"github.com/gin-gonic/gin"
+	gochi "github.com/go-chi/chi/v5"
 
 	gatekeepchi "github.com/gatekeep/gatekeep/adapters/chi"
 	gatekeepgin "github.com/gatekeep/gatekeep/adapters/gin"
