@@ -28,7 +28,8 @@ func main() { serve.Main(newHandler) }
 func newHandler(st *config.Stack) http.Handler {
 	r := gochi.NewRouter()
 	gatekeepchi.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
-	if st.OIDC != nil {           // /auth/oidc/*: sign in with OIDC_PROVIDERS
+	// /auth/oidc/*: sign in with OIDC_PROVIDERS.
+	if st.OIDC != nil {
 		for _, rt := range st.OIDC.Routes() {
 			r.Handle(rt.Pattern, rt.Handler)
 		}

@@ -53,7 +53,8 @@ func newHandler(st *config.Stack) http.Handler {
 	// /me/ is not /me: answer 404 as net/http and chi do, not a redirect.
 	r.RedirectTrailingSlash = false
 	gatekeepgin.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
-	if st.OIDC != nil {           // /auth/oidc/*: sign in with OIDC_PROVIDERS
+	// /auth/oidc/*: sign in with OIDC_PROVIDERS.
+	if st.OIDC != nil {
 		for _, rt := range st.OIDC.Routes() {
 			r.Any(strings.ReplaceAll(rt.Pattern, "{provider}", ":provider"), gatekeepgin.Handler(rt.Handler))
 		}
