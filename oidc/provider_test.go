@@ -24,6 +24,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	gochi "github.com/go-chi/chi/v5"
+	"golang.org/x/oauth2"
 
 	gatekeepchi "github.com/gatekeep/gatekeep/adapters/chi"
 	gatekeepgin "github.com/gatekeep/gatekeep/adapters/gin"
@@ -115,6 +116,8 @@ type site struct {
 	clock  *clock
 	router string // "nethttp", "chi" or "gin"
 	h      http.Handler
+	// extra are providers beside "op", the provider's OpenID Connect client.
+	extra []oidc.Provider
 }
 
 func newSite(t *testing.T) *site { return newRouterSite(t, "nethttp") }
@@ -150,10 +153,10 @@ func (s *site) start(t *testing.T, issuer string, cookies bool, clientID string)
 	if clientID != "gatekeep" {
 		secret = clientID + "-secret"
 	}
-	svc, err := oidc.New(s.a, s.st, "/welcome", []oidc.Provider{{
+	svc, err := oidc.New(s.a, s.st, "/welcome", append([]oidc.Provider{{
 		Name: "op", Issuer: issuer, ClientID: clientID, ClientSecret: secret,
 		RedirectURL: s.srv.URL + "/auth/oidc/op/callback",
-	}}, oidc.WithClock(s.clock.now), oidc.WithInsecureStateCookie())
+	}}, s.extra...), oidc.WithClock(s.clock.now), oidc.WithInsecureStateCookie())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +209,13 @@ var (
 // (not yet visited).
 func (b *browser) authorize(t *testing.T, s *site, login string) *url.URL {
 	t.Helper()
-	res, err := b.c.Get(s.srv.URL + "/auth/oidc/op/start")
+	return b.authorizeWith(t, s, "op", login)
+}
+
+// authorizeWith is authorize through the named provider.
+func (b *browser) authorizeWith(t *testing.T, s *site, provider, login string) *url.URL {
+	t.Helper()
+	res, err := b.c.Get(s.srv.URL + "/auth/oidc/" + provider + "/start")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,8 +303,14 @@ func me(t *testing.T, s *site, bearer string) (int, string) {
 // signInCode runs a whole sign-in in exchange mode and returns the code.
 func signInCode(t *testing.T, s *site, login string) string {
 	t.Helper()
+	return signInCodeWith(t, s, "op", login)
+}
+
+// signInCodeWith is signInCode through the named provider.
+func signInCodeWith(t *testing.T, s *site, provider, login string) string {
+	t.Helper()
 	b := newBrowser()
-	cb := b.authorize(t, s, login)
+	cb := b.authorizeWith(t, s, provider, login)
 	res := b.get(t, cb.String())
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("callback: %d %s, want 303", res.StatusCode, errorCode(t, res))
@@ -385,6 +400,54 @@ func TestProviderRouters(t *testing.T) {
 				t.Errorf("POST start: %d Allow %q, want 405 Allow GET", res.StatusCode, res.Header.Get("Allow"))
 			}
 		})
+	}
+}
+
+// A plain OAuth 2.0 provider (no ID token read): the provider's own
+// authorization and token endpoints, with a UserInfoFunc reading its
+// userinfo endpoint, as GitHub's built-in mapping reads GitHub's API.
+func TestPlainOAuth2(t *testing.T) {
+	s := newSite(t)
+	issuer := startProvider(t, s.srv.URL+"/auth/oidc/op/callback", s.srv.URL+"/auth/oidc/plain/callback")
+	s.extra = []oidc.Provider{{
+		Name: "plain", ClientID: "gatekeep", ClientSecret: "gatekeep-test-secret",
+		RedirectURL: s.srv.URL + "/auth/oidc/plain/callback",
+		// oidc-provider's userinfo endpoint serves tokens of scope openid.
+		Scopes:   []string{"openid", "email"},
+		Endpoint: oauth2.Endpoint{AuthURL: issuer + "/auth", TokenURL: issuer + "/token"},
+		UserInfo: oidc.UserInfoFunc(func(ctx context.Context, client *http.Client) (*oidc.ExternalIdentity, error) {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/me", nil)
+			res, err := client.Do(req)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", oidc.ErrProviderUnavailable, err)
+			}
+			defer res.Body.Close()
+			var v struct {
+				Sub           string `json:"sub"`
+				Email         string `json:"email"`
+				EmailVerified bool   `json:"email_verified"`
+			}
+			if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&v) != nil {
+				return nil, fmt.Errorf("%w: userinfo answered %d", oidc.ErrProviderUnavailable, res.StatusCode)
+			}
+			return &oidc.ExternalIdentity{Issuer: "plain:" + issuer, Subject: v.Sub, Email: v.Email, EmailVerified: v.EmailVerified}, nil
+		}),
+	}}
+	s.start(t, issuer, false, "gatekeep")
+
+	st, tr := exchange(t, s, signInCodeWith(t, s, "plain", "lena"))
+	if st != http.StatusOK || tr.User.Username != "lena" {
+		t.Fatalf("plain OAuth 2.0 sign-in: %d as %q, want 200 as lena (from the email)", st, tr.User.Username)
+	}
+	// The same account through the OpenID Connect client is another
+	// identity (another issuer string): a separate user, not a link.
+	_, tr2 := exchange(t, s, signInCode(t, s, "lena"))
+	if tr2.User.ID == tr.User.ID {
+		t.Errorf("two issuers' identities share user %s", tr.User.ID)
+	}
+	ids, err := s.st.UserIdentities(context.Background(), tr.User.ID)
+	if err != nil || len(ids) != 1 || ids[0].Provider != "plain" || ids[0].Subject != "lena" {
+		t.Errorf("identities = %+v, %v; want one of provider plain, subject lena", ids, err)
 	}
 }
 
