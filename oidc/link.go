@@ -24,7 +24,18 @@ func (s *Service) link(ctx context.Context, providerName string, id *ExternalIde
 	got, err := s.ids.IdentityBySubject(ctx, id.Issuer, id.Subject)
 	switch {
 	case err == nil:
-		return got.UserID, nil
+		_, uerr := s.st.User(ctx, got.UserID)
+		switch {
+		case uerr == nil:
+			return got.UserID, nil
+		case !errors.Is(uerr, store.ErrNotFound):
+			return "", fmt.Errorf("%w: reading the user: %w", auth.ErrUnavailable, uerr)
+		}
+		// The linked user was deleted: the link is stale. Remove it; the
+		// external account signs up again as a new user.
+		if err := s.ids.DeleteIdentity(ctx, got.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", fmt.Errorf("%w: removing a stale identity: %w", auth.ErrUnavailable, err)
+		}
 	case !errors.Is(err, store.ErrNotFound):
 		return "", fmt.Errorf("%w: reading the identity: %w", auth.ErrUnavailable, err)
 	}

@@ -623,7 +623,18 @@ func TestProvider(t *testing.T) {
 		}
 	})
 
-	t.Run("OtherAudience", func(t *testing.T) {
+	t.Run("DeletedUserSignsUpAgain", func(t *testing.T) {
+		_, first := exchange(t, exch, signInCode(t, exch, "mike"))
+		if err := exch.st.DeleteUser(context.Background(), first.User.ID); err != nil {
+			t.Fatal(err)
+		}
+		st, again := exchange(t, exch, signInCode(t, exch, "mike"))
+		if st != http.StatusOK || again.User.ID == first.User.ID || again.User.Username != "mike" {
+			t.Errorf("after deleting mike: %d as %s %q, want 200 as a new mike", st, again.User.ID, again.User.Username)
+		}
+	})
+
+	t.Run("SecondClient", func(t *testing.T) {
 		// Another client of the same provider: its own sign-ins work, and are its own users.
 		_, tr := exchange(t, other, signInCode(t, other, "alice"))
 		if tr.User.Username != "alice" {
