@@ -110,3 +110,19 @@ func TestSetTokenCookies(t *testing.T) {
 	assert.False(t, plain.a.CookieMode())
 	assert.False(t, plain.a.SetTokenCookies(nil, &TokenResponse{}), "no cookie mode, no cookies")
 }
+
+// A user created without a password (a provider sign-up) never logs in by
+// password, and is checked against the dummy hash like an unknown user.
+func TestPasswordlessLogin(t *testing.T) {
+	f := newFixture(t, nil)
+	u := &store.User{ID: store.NewID(), Username: "sso-user", Roles: []string{"user"}}
+	require.NoError(t, f.st.CreateUser(context.Background(), u))
+	for _, pw := range []string{testPassword, "another password"} {
+		_, err := f.a.Login(context.Background(), "sso-user", pw, Client{})
+		assert.ErrorIs(t, err, ErrInvalidCredentials, "password %q", pw)
+	}
+	assert.NotContains(t, f.logs.all(), "password_hash_unreadable", "an empty hash is no unreadable hash")
+	tk, err := f.a.IssueTokens(context.Background(), u.ID, Client{})
+	require.NoError(t, err, "a provider sign-in still works")
+	assert.Equal(t, http.StatusOK, f.status(tk.AccessToken))
+}

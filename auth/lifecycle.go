@@ -299,8 +299,11 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 	}
 	ok, rehash := false, false
 	if len(password) >= MinPasswordLen && len(password) <= MaxPasswordLen {
+		// A user without a password (signed up through a provider) is
+		// checked against the dummy hash too, so that timing tells no one
+		// which accounts have no password, and never logs in by one.
 		encoded := a.dummyHash
-		if u != nil {
+		if u != nil && u.PasswordHash != "" {
 			encoded = u.PasswordHash
 		}
 		var err error
@@ -317,7 +320,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 			}
 			ok = false
 		}
-		ok = ok && u != nil
+		ok = ok && u != nil && u.PasswordHash != ""
 	}
 	if !ok {
 		if _, _, err := a.st.Incr(ctx, ipk, a.cfg.loginWindow); err != nil {
