@@ -1,10 +1,12 @@
 package oidc
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatekeep/gatekeep/store"
 )
@@ -62,4 +64,25 @@ func FuzzCallback(f *testing.F) {
 			t.Fatalf("a refused callback created %d users", len(us))
 		}
 	})
+}
+
+// A provider whose discovery failed is not asked again for a few seconds:
+// requests do not queue, one after the other, behind a provider that does
+// not answer.
+func TestDiscoveryBackoff(t *testing.T) {
+	svc := fuzzService(t)
+	now := time.Now()
+	svc.cfg.now = func() time.Time { return now }
+	p := svc.providers["op"]
+	if _, _, err := svc.setup(p); !errors.Is(err, ErrProviderUnavailable) || p.failedAt.IsZero() {
+		t.Fatalf("setup of a closed port: %v, failedAt %v", err, p.failedAt)
+	}
+	p.failedAt = now.Add(-time.Second) // tell the retry from the first try
+	if _, _, err := svc.setup(p); !errors.Is(err, ErrProviderUnavailable) || !p.failedAt.Equal(now.Add(-time.Second)) {
+		t.Errorf("within the backoff: %v, and discovery ran again (failedAt %v)", err, p.failedAt)
+	}
+	now = now.Add(discoveryBackoff)
+	if _, _, err := svc.setup(p); !errors.Is(err, ErrProviderUnavailable) || !p.failedAt.Equal(now) {
+		t.Errorf("after the backoff discovery did not run again: %v, failedAt %v", err, p.failedAt)
+	}
 }

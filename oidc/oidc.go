@@ -64,7 +64,14 @@ type provider struct {
 	mu       sync.Mutex
 	oauth    *oauth2.Config
 	verifier *gooidc.IDTokenVerifier
+	// failedAt is the last failed discovery: for discoveryBackoff after
+	// it, sign-ins answer 503 at once rather than each waiting on a
+	// provider that does not answer.
+	failedAt time.Time
 }
+
+// discoveryBackoff is how long a failed discovery is not retried.
+const discoveryBackoff = 5 * time.Second
 
 var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
@@ -155,30 +162,23 @@ func (s *Service) setup(p *provider) (*oauth2.Config, *gooidc.IDTokenVerifier, e
 	if p.oauth != nil {
 		return p.oauth, p.verifier, nil
 	}
+	if !p.failedAt.IsZero() && s.cfg.now().Sub(p.failedAt) < discoveryBackoff {
+		return nil, nil, fmt.Errorf("%w: discovery of %s failed moments ago", ErrProviderUnavailable, p.Name)
+	}
 	ep := p.Endpoint
 	if p.oidc {
-		// Discovery's context outlives this request: go-oidc keeps it for
+		// go-oidc keeps the client of this context (not the context) for
 		// fetching the JWKS later.
 		ctx := gooidc.ClientContext(context.Background(), s.cfg.client)
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		op, err := gooidc.NewProvider(dctx, p.Issuer)
 		if err != nil {
+			p.failedAt = s.cfg.now()
 			return nil, nil, fmt.Errorf("%w: discovery of %s failed", ErrProviderUnavailable, p.Name)
 		}
-		// Discovery ran with a short context; the key set needs one that
-		// lasts, so rebuild the provider from the discovered document.
-		var doc gooidc.ProviderConfig
-		if err := op.Claims(&doc); err != nil {
-			return nil, nil, fmt.Errorf("%w: discovery document of %s", ErrProviderUnavailable, p.Name)
-		}
-		op = doc.NewProvider(ctx)
 		ep = op.Endpoint()
 		p.verifier = op.VerifierContext(ctx, &gooidc.Config{ClientID: p.ClientID, Now: s.cfg.now})
-	}
-	ep.AuthStyle = oauth2.AuthStyleInParams
-	if p.ClientSecret != "" {
-		ep.AuthStyle = oauth2.AuthStyleInHeader
 	}
 	p.oauth = &oauth2.Config{
 		ClientID: p.ClientID, ClientSecret: p.ClientSecret,
