@@ -118,6 +118,7 @@ type site struct {
 	h      http.Handler
 	// extra are providers beside "op", the provider's OpenID Connect client.
 	extra []oidc.Provider
+	svc   *oidc.Service
 }
 
 func newSite(t *testing.T) *site { return newRouterSite(t, "nethttp") }
@@ -160,6 +161,7 @@ func (s *site) start(t *testing.T, issuer string, cookies bool, clientID string)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.svc = svc
 	switch s.router {
 	case "chi":
 		r := gochi.NewRouter()
@@ -452,12 +454,13 @@ func TestPlainOAuth2(t *testing.T) {
 }
 
 func TestProvider(t *testing.T) {
-	exch, cook, other := newSite(t), newSite(t), newSite(t)
+	exch, cook, other, aud := newSite(t), newSite(t), newSite(t), newSite(t)
 	issuer := startProvider(t, exch.srv.URL+"/auth/oidc/op/callback", cook.srv.URL+"/auth/oidc/op/callback",
-		other.srv.URL+"/auth/oidc/op/callback")
+		other.srv.URL+"/auth/oidc/op/callback", aud.srv.URL+"/auth/oidc/op/callback")
 	exch.start(t, issuer, false, "gatekeep")
 	cook.start(t, issuer, true, "gatekeep")
 	other.start(t, issuer, false, "other-app")
+	aud.start(t, issuer, false, "gatekeep")
 
 	t.Run("SignInExchange", func(t *testing.T) {
 		code := signInCode(t, exch, "alice")
@@ -631,6 +634,22 @@ func TestProvider(t *testing.T) {
 		st, again := exchange(t, exch, signInCode(t, exch, "mike"))
 		if st != http.StatusOK || again.User.ID == first.User.ID || again.User.Username != "mike" {
 			t.Errorf("after deleting mike: %d as %s %q, want 200 as a new mike", st, again.User.ID, again.User.Username)
+		}
+	})
+
+	t.Run("OtherAudience", func(t *testing.T) {
+		// An attack: an ID token issued to another client (here: this client's
+		// token, checked by a service that is the other client) is refused.
+		if err := oidc.ExpectAudience(aud.svc, "op", "other-app"); err != nil {
+			t.Fatal(err)
+		}
+		b := newBrowser()
+		res := b.get(t, b.authorize(t, aud, "nina").String())
+		if res.StatusCode != http.StatusUnauthorized || errorCode(t, res) != auth.CodeInvalidToken {
+			t.Errorf("ID token for another audience: %d, want 401 invalid_token", res.StatusCode)
+		}
+		if n := len(users(t, aud)); n != 0 {
+			t.Errorf("a refused ID token created %d users", n)
 		}
 	})
 
