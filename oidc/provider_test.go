@@ -585,6 +585,29 @@ func TestProvider(t *testing.T) {
 		}
 	})
 
+	t.Run("CodeReplayed", func(t *testing.T) {
+		// An attack: a code already redeemed, sent again with a fresh state and its own verifier.
+		b := newBrowser()
+		cb := b.authorize(t, exch, "olga")
+		var verifier string
+		tamper(t, b, exch, func(m map[string]any) { verifier, _ = m["v"].(string) })
+		if res := b.get(t, cb.String()); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("first callback: %d", res.StatusCode)
+		}
+		before := len(users(t, exch))
+		cb2 := b.authorize(t, exch, "olga")
+		tamper(t, b, exch, func(m map[string]any) { m["v"] = verifier })
+		q := cb2.Query()
+		q.Set("code", cb.Query().Get("code"))
+		cb2.RawQuery = q.Encode()
+		if res := b.get(t, cb2.String()); res.StatusCode != http.StatusUnauthorized || errorCode(t, res) != auth.CodeInvalidCredentials {
+			t.Errorf("a redeemed code again: %d, want 401 invalid_credentials", res.StatusCode)
+		}
+		if n := len(users(t, exch)); n != before {
+			t.Errorf("a replayed code created %d users", n-before)
+		}
+	})
+
 	t.Run("PKCE", func(t *testing.T) {
 		// An attack: an intercepted code redeemed without the verifier it was issued for.
 		b := newBrowser()
