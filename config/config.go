@@ -108,6 +108,15 @@ type Config struct {
 	// Audience is the aud put in and required of every token
 	// (JWT_AUDIENCE). Default "gatekeep".
 	Audience string
+	// JWTKeyEncryptionKey seals TOTP secrets at rest (AES-256-GCM)
+	// (JWT_KEY_ENCRYPTION_KEY): 32 bytes as 64 hex digits or base64
+	// (openssl rand -base64 32), the same on every instance. Default
+	// unset: TOTP enrolment answers 503, with a warning at start. See
+	// config/kek.go.
+	JWTKeyEncryptionKey Secret
+	// TOTPIssuer is the name authenticator apps show beside the account
+	// (TOTP_ISSUER). Default unset: the JWT_ISSUER.
+	TOTPIssuer string
 
 	// Store selects the backend (AUTH_STORE): memory, bolt, redis or
 	// postgres.
@@ -334,6 +343,9 @@ func (c *Config) validate(raw map[string]string) error {
 			u.Opaque != "" || len(c.ResetURL) > 2048 {
 			return varErr("RESET_URL", "an absolute http(s) URL of at most 2048 bytes without user info or fragment", got("RESET_URL", c.ResetURL))
 		}
+	}
+	if err := c.validateSecondFactor(); err != nil {
+		return err
 	}
 	return c.validateAdmin()
 }

@@ -18,7 +18,8 @@ const DotEnvFile = ".env"
 
 // secretVars are never quoted in errors; JWT_SECRET and ADMIN_PASSWORD are
 // used as written (not trimmed), REDIS_URL and DATABASE_URL are trimmed like other URLs.
-var secretVars = map[string]bool{"JWT_SECRET": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true}
+var secretVars = map[string]bool{"JWT_SECRET": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true,
+	"JWT_KEY_ENCRYPTION_KEY": true}
 
 // FromEnv returns the configuration of the process environment and of the
 // file .env in the working directory, if there is one (see [ParseDotEnv]).
@@ -109,6 +110,10 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.boolean("COOKIE_MODE", &c.CookieMode)
 	p.boolean("COOKIE_INSECURE", &c.CookieInsecure)
 	p.str("JWKS_URL", &c.JWKSURL)
+	if v, ok := p.get("JWT_KEY_ENCRYPTION_KEY"); ok {
+		p.kek(&c, v) // config/kek.go
+	}
+	p.str("TOTP_ISSUER", &c.TOTPIssuer)
 
 	if p.err != nil {
 		return Config{}, p.err

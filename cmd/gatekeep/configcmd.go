@@ -81,6 +81,8 @@ func settings(cfg config.Config) []setting {
 		{Var: "COOKIE_MODE", Value: strconv.FormatBool(cfg.CookieMode)},
 		{Var: "COOKIE_INSECURE", Value: strconv.FormatBool(cfg.CookieInsecure)},
 		{Var: "JWKS_URL", Value: cfg.JWKSURL},
+		{Var: "JWT_KEY_ENCRYPTION_KEY", Value: cfg.JWTKeyEncryptionKey.String()},
+		{Var: "TOTP_ISSUER", Value: cfg.TOTPIssuer},
 	}
 }
 
