@@ -210,7 +210,11 @@ func totpStep(t time.Time) int64 { return t.Unix() / int64(TOTPPeriod/time.Secon
 // spends it through the store: each (user, step) is accepted once, on
 // every instance, and so is every earlier step of the window, so neither
 // the same code nor an older one can be replayed.
-func (a *Authenticator) checkCode(ctx context.Context, userID, secret, code string, now time.Time) (bool, error) {
+//
+// The spent steps are named by the enrolment too (tag, from its sealed
+// secret), so that a user who enrols again within the window is not
+// refused the new secret's first code.
+func (a *Authenticator) checkCode(ctx context.Context, userID string, sealed []byte, secret, code string, now time.Time) (bool, error) {
 	if len(code) != 6 {
 		return false, nil
 	}
@@ -229,7 +233,9 @@ func (a *Authenticator) checkCode(ctx context.Context, userID, secret, code stri
 		return false, nil
 	}
 	until := time.Unix((cur+totpSkew+2)*int64(TOTPPeriod/time.Second), 0).Add(a.cfg.leeway)
-	first, err := a.st.UseOnce(ctx, fmt.Sprintf("auth:totp:%s:%d", userID, matched), until)
+	sum := sha256.Sum256(sealed)
+	tag := hex.EncodeToString(sum[:8])
+	first, err := a.st.UseOnce(ctx, fmt.Sprintf("auth:totp:%s:%s:%d", userID, tag, matched), until)
 	if err != nil {
 		return false, storeErr("spending the code", err)
 	}
@@ -237,7 +243,7 @@ func (a *Authenticator) checkCode(ctx context.Context, userID, secret, code stri
 		return false, nil
 	}
 	for s := matched - 1; s >= cur-totpSkew-1; s-- {
-		if _, err := a.st.UseOnce(ctx, fmt.Sprintf("auth:totp:%s:%d", userID, s), until); err != nil {
+		if _, err := a.st.UseOnce(ctx, fmt.Sprintf("auth:totp:%s:%s:%d", userID, tag, s), until); err != nil {
 			return false, storeErr("spending the code", err)
 		}
 	}
@@ -267,7 +273,7 @@ func (a *Authenticator) verifyFactor(ctx context.Context, ts store.TOTPStore, e 
 		if err != nil {
 			return MethodTOTP, false, err
 		}
-		ok, err := a.checkCode(ctx, e.UserID, secret, f.Code, now)
+		ok, err := a.checkCode(ctx, e.UserID, e.Secret, secret, f.Code, now)
 		return MethodTOTP, ok, err
 	case f.RecoveryCode != "" && f.Code == "":
 		left, err := ts.UseRecoveryCode(ctx, e.UserID, recoveryHash(e.UserID, f.RecoveryCode))
@@ -415,6 +421,11 @@ func (a *Authenticator) VerifyMFA(ctx context.Context, mfaToken string, f Second
 	if !first {
 		return nil, describe(ErrInvalidToken, "the token was already used")
 	}
+	// Revoked too, so a later presentation is refused before any code is
+	// checked (and spent).
+	if err := a.st.Revoke(ctx, c.ID, c.ExpiresAt.Add(a.cfg.leeway)); err != nil {
+		return nil, storeErr("revoking the mfa token", err)
+	}
 	if err := a.st.Reset(ctx, mfaKey(u.ID)); err != nil {
 		return nil, storeErr("second-factor throttle", err)
 	}
@@ -526,7 +537,7 @@ func (a *Authenticator) ConfirmTOTP(ctx context.Context, p *Principal, code stri
 	if err := a.chargeMFA(ctx, p.UserID, now); err != nil {
 		return nil, err
 	}
-	ok, err := a.checkCode(ctx, p.UserID, secret, code, now)
+	ok, err := a.checkCode(ctx, p.UserID, e.Secret, secret, code, now)
 	if err != nil {
 		return nil, err
 	}

@@ -414,3 +414,22 @@ func TestTOTPSealBoundToUser(t *testing.T) {
 	_, err = other.a.open("u1", sealed)
 	require.ErrorIs(t, err, ErrUnavailable)
 }
+
+// TestMFACookieMode: in cookie mode the challenge sets no cookie, verify
+// sets the pair as a login does, and a cross-origin verify is refused
+// before anything is spent.
+func TestMFACookieMode(t *testing.T) {
+	f := cookieFixture(t, WithKeyEncryptionKey(testKEK))
+	tr := f.register("alice")
+	secret, _ := f.enrol(tr.AccessToken)
+	w := f.do(req{method: "POST", path: "/auth/login", body: creds("alice", testPassword)})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Empty(t, w.Result().Cookies(), "no cookie before the second factor")
+	var ch MFARequiredError
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &ch))
+	body := jsonBody(map[string]string{"mfa_token": ch.Token, "code": f.code(secret, 0)})
+	requireCrossOriginRefused(t, f.do(req{method: "POST", path: "/auth/2fa/verify", body: body, header: crossSite()}))
+	w = f.do(req{method: "POST", path: "/auth/2fa/verify", body: body})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	requireTokenCookies(t, f, w, decodeTokens(t, w), true)
+}
