@@ -309,6 +309,19 @@ func (a *Authenticator) enrolment(ctx context.Context, userID string) (store.TOT
 	return ts, e, nil
 }
 
+// tokenUser loads the user a verified token names: gone is
+// ErrInvalidToken.
+func (a *Authenticator) tokenUser(ctx context.Context, id string) (*store.User, error) {
+	u, err := a.st.User(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, describe(ErrInvalidToken, "the user no longer exists")
+	case err != nil:
+		return nil, storeErr("loading the user", err)
+	}
+	return u, nil
+}
+
 // MFAEnabled reports whether the user has a confirmed second factor.
 func (a *Authenticator) MFAEnabled(ctx context.Context, userID string) (bool, error) {
 	_, e, err := a.enrolment(ctx, userID)
@@ -381,12 +394,9 @@ func (a *Authenticator) VerifyMFA(ctx context.Context, mfaToken string, f Second
 	if err := a.checkRevoked(ctx, c); err != nil {
 		return nil, err
 	}
-	u, err := a.st.User(ctx, c.Subject)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, describe(ErrInvalidToken, "the user no longer exists")
-	case err != nil:
-		return nil, storeErr("loading the user", err)
+	u, err := a.tokenUser(ctx, c.Subject)
+	if err != nil {
+		return nil, err
 	}
 	if subtle.ConstantTimeCompare([]byte(extra.Fingerprint), []byte(passwordFingerprint(u.PasswordHash))) != 1 {
 		return nil, describe(ErrInvalidToken, "the password has changed since the token was issued")
@@ -458,12 +468,9 @@ func (a *Authenticator) EnrolTOTP(ctx context.Context, p *Principal) (*TOTPSetup
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.st.User(ctx, p.UserID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, describe(ErrInvalidToken, "the user no longer exists")
-	case err != nil:
-		return nil, storeErr("loading the user", err)
+	u, err := a.tokenUser(ctx, p.UserID)
+	if err != nil {
+		return nil, err
 	}
 	issuer := a.cfg.totpIssuer
 	if issuer == "" {
@@ -579,12 +586,9 @@ func (a *Authenticator) DisableTOTP(ctx context.Context, p *Principal, password,
 	if password == "" || code == "" {
 		return describe(ErrInvalidRequest, "password and code are required")
 	}
-	u, err := a.st.User(ctx, p.UserID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return describe(ErrInvalidToken, "the user no longer exists")
-	case err != nil:
-		return storeErr("loading the user", err)
+	u, err := a.tokenUser(ctx, p.UserID)
+	if err != nil {
+		return err
 	}
 	now := a.cfg.now()
 	acct := accountKey(u.Username)
