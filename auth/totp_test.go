@@ -312,6 +312,8 @@ func TestMFATokenConfusion(t *testing.T) {
 	tr := f.register("alice")
 	secret, _ := f.enrol(tr.AccessToken)
 	ch := f.mfaLogin("alice")
+	// Verified once (and so in the verified-token cache) by a wrong code.
+	requireError(t, f.verify(ch.Token, map[string]string{"code": "abcdef"}), http.StatusUnauthorized, CodeInvalidCredentials)
 	// mfa+jwt as an access token (typ confusion).
 	require.Equal(t, http.StatusUnauthorized, f.status(ch.Token))
 	requireError(t, f.do(req{method: "GET", path: "/me", bearer: ch.Token}), http.StatusUnauthorized, CodeInvalidToken)
