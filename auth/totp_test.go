@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -434,4 +435,36 @@ func TestMFACookieMode(t *testing.T) {
 	w = f.do(req{method: "POST", path: "/auth/2fa/verify", body: body})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	requireTokenCookies(t, f, w, decodeTokens(t, w), true)
+}
+
+// BenchmarkLoginSecondFactor compares, on the memory store with a fast
+// hasher, a login that starts a session (no second factor) with one that
+// answers the second-factor challenge instead (the enrolment read, the
+// throttle count and an mfa+jwt signature, no session).
+func BenchmarkLoginSecondFactor(b *testing.B) {
+	f := newFixture(b, nil, WithKeyEncryptionKey(testKEK))
+	f.register("bob")
+	tr := f.register("alice")
+	p, err := f.a.AuthenticateToken(b.Context(), tr.AccessToken)
+	require.NoError(b, err)
+	setup, err := f.a.EnrolTOTP(b.Context(), p)
+	require.NoError(b, err)
+	code, err := totp.GenerateCodeCustom(setup.Secret, f.clk.Now(), totpOpts)
+	require.NoError(b, err)
+	_, err = f.a.ConfirmTOTP(b.Context(), p, code)
+	require.NoError(b, err)
+	for _, c := range []struct {
+		name, user string
+		want       error
+	}{{"no-factor", "bob", nil}, {"challenge", "alice", ErrMFARequired}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, err := f.a.Login(b.Context(), c.user, testPassword, Client{})
+				if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
