@@ -131,6 +131,24 @@ func init() {
 			wantError(t, c.verifyMFA(map[string]string{"mfa_token": c.mfaLogin("alice", pw), "recovery_code": rc}), http.StatusUnauthorized, "invalid_credentials", challengeBare)
 		}},
 
+		row{name: "totp_cookie_mode", env: map[string]string{"JWT_KEY_ENCRYPTION_KEY": KEK, "COOKIE_MODE": "true", "COOKIE_INSECURE": "true"}, run: func(t *testing.T, c *client) {
+			a := c.register("alice", pw)
+			secret, _ := c.enrolTOTP(a.AccessToken)
+			// The challenge sets no cookie: no session exists yet.
+			r := c.do(req{method: "POST", path: "/auth/login", body: creds("alice", pw)})
+			wantStatus(t, r, http.StatusOK)
+			if len(cookies(r)) != 0 {
+				t.Errorf("the challenge set cookies %v", cookies(r))
+			}
+			mt, _ := r.JSON(t)["mfa_token"].(string)
+			// A cross-origin verify is refused before anything is spent.
+			body := map[string]string{"mfa_token": mt, "code": totpCode(t, secret, 1)}
+			wantError(t, c.do(req{method: "POST", path: "/auth/2fa/verify", body: body, header: map[string]string{"Sec-Fetch-Site": "cross-site"}}), http.StatusForbidden, "invalid_request", `Bearer realm="gatekeep", error="insufficient_scope"`)
+			// Verify sets the pair as a login does.
+			r = c.do(req{method: "POST", path: "/auth/2fa/verify", body: body})
+			wantTokenCookies(t, r, wantTokens(t, r, http.StatusOK), false)
+		}},
+
 		row{name: "totp_unconfigured", run: func(t *testing.T, c *client) {
 			a := c.register("alice", pw)
 			// No JWT_KEY_ENCRYPTION_KEY: a clear 503, nothing stored.
