@@ -235,19 +235,18 @@ func (a *Authenticator) checkCode(ctx context.Context, userID string, sealed []b
 	until := time.Unix((cur+totpSkew+2)*int64(TOTPPeriod/time.Second), 0).Add(a.cfg.leeway)
 	sum := sha256.Sum256(sealed)
 	tag := hex.EncodeToString(sum[:8])
-	first, err := a.st.UseOnce(ctx, fmt.Sprintf("auth:totp:%s:%s:%d", userID, tag, matched), until)
-	if err != nil {
-		return false, storeErr("spending the code", err)
-	}
-	if !first {
-		return false, nil
-	}
+	// The earlier steps of the window go first: once this code is
+	// accepted, an older one presented concurrently has already lost.
 	for s := matched - 1; s >= cur-totpSkew-1; s-- {
 		if _, err := a.st.UseOnce(ctx, fmt.Sprintf("auth:totp:%s:%s:%d", userID, tag, s), until); err != nil {
 			return false, storeErr("spending the code", err)
 		}
 	}
-	return true, nil
+	first, err := a.st.UseOnce(ctx, fmt.Sprintf("auth:totp:%s:%s:%d", userID, tag, matched), until)
+	if err != nil {
+		return false, storeErr("spending the code", err)
+	}
+	return first, nil
 }
 
 // chargeMFA counts a second-factor attempt before it is checked (a success

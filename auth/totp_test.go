@@ -468,3 +468,33 @@ func BenchmarkLoginSecondFactor(b *testing.B) {
 		})
 	}
 }
+
+// TestTOTPConcurrentSteps: the current code is accepted while the previous
+// step's code is presented at the same moment, and that older code is
+// refused afterwards whichever ran first (50 rounds, fresh steps each).
+func TestTOTPConcurrentSteps(t *testing.T) {
+	f := newFixture(t, nil, WithKeyEncryptionKey(testKEK))
+	tr := f.register("alice")
+	secret, _ := f.enrol(tr.AccessToken)
+	ctx := t.Context()
+	e, err := f.st.(store.TOTPStore).TOTP(ctx, tr.User.ID)
+	require.NoError(t, err)
+	for range 50 {
+		f.clk.Advance(3 * TOTPPeriod)
+		now := f.clk.Now()
+		older, newer := f.code(secret, -TOTPPeriod), f.code(secret, 0)
+		if older == newer {
+			continue
+		}
+		var okNew bool
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _ = f.a.checkCode(ctx, tr.User.ID, e.Secret, secret, older, now) })
+		wg.Go(func() { okNew, _ = f.a.checkCode(ctx, tr.User.ID, e.Secret, secret, newer, now) })
+		wg.Wait()
+		require.True(t, okNew, "the current code is refused")
+		// Afterwards the older code is refused in any case.
+		ok, err := f.a.checkCode(ctx, tr.User.ID, e.Secret, secret, older, now)
+		require.NoError(t, err)
+		require.False(t, ok, "the older code passed after the newer one")
+	}
+}
