@@ -89,6 +89,12 @@ type TOTPSetup struct {
 // LogValue keeps the secret out of logs.
 func (s TOTPSetup) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 
+// String keeps the secret out of fmt's output.
+func (s TOTPSetup) String() string { return "TOTP setup [REDACTED]" }
+
+// GoString keeps the secret out of %#v.
+func (s TOTPSetup) GoString() string { return s.String() }
+
 // SecondFactor is what completes a login: a TOTP code or a recovery code.
 type SecondFactor struct {
 	Code         string
@@ -97,6 +103,12 @@ type SecondFactor struct {
 
 // LogValue keeps the codes out of logs.
 func (SecondFactor) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+
+// String keeps the codes out of fmt's output.
+func (SecondFactor) String() string { return "second factor [REDACTED]" }
+
+// GoString keeps the codes out of %#v.
+func (f SecondFactor) GoString() string { return f.String() }
 
 // WithKeyEncryptionKey sets the key (32 bytes, AES-256-GCM) that seals
 // TOTP secrets at rest. Default none: without it, TOTP enrolment answers

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/png"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -496,5 +498,19 @@ func TestTOTPConcurrentSteps(t *testing.T) {
 		ok, err := f.a.checkCode(ctx, tr.User.ID, e.Secret, secret, older, now)
 		require.NoError(t, err)
 		require.False(t, ok, "the older code passed after the newer one")
+	}
+}
+
+// TestTOTPValuesRedacted: the secret and codes never print.
+func TestTOTPValuesRedacted(t *testing.T) {
+	setup := TOTPSetup{Secret: "JBSWY3DPEHPK3PXP", URI: "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", QRCode: "data:"}
+	f := SecondFactor{Code: "123456", RecoveryCode: "abcd-efgh-ijkl-mnop"}
+	ch := &MFARequiredError{Required: true, Token: "eyJ.secret.token"}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	log.Info("x", "setup", setup, "factor", f, "challenge", ch)
+	out := buf.String() + fmt.Sprintf("%v %+v %#v %s %v %+v %#v %v %+v", setup, setup, setup, f, f, f, f, ch, error(ch))
+	for _, s := range []string{"JBSWY3DPEHPK3PXP", "123456", "abcd-efgh", "eyJ.secret"} {
+		require.NotContains(t, out, s)
 	}
 }
