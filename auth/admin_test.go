@@ -151,7 +151,7 @@ func TestAdminSetRoles(t *testing.T) {
 	again := f.login("alice")
 	assert.Equal(t, []string{"user", "editor"}, again.User.Roles)
 	me := f.do(req{method: "GET", path: "/me", bearer: again.AccessToken})
-	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"username":"alice","roles":["user","editor"]}`, alice.User.ID), me.Body.String())
+	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"username":"alice","roles":["user","editor"],"mfa":false}`, alice.User.ID), me.Body.String())
 	assert.Equal(t, http.StatusOK, f.status(root.AccessToken)) // others unaffected
 
 	// An empty list is allowed: no roles.

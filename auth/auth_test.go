@@ -195,7 +195,7 @@ func TestMeWithVerifierThatCannotReadTheUsername(t *testing.T) {
 	r := httptest.NewRequest("GET", "/me", nil)
 	r.Header.Set("Authorization", "Bearer "+tr.AccessToken)
 	a.MeHandler().ServeHTTP(w, r)
-	assert.JSONEq(t, `{"id":"`+tr.User.ID+`","username":"alice","roles":["user"]}`, w.Body.String())
+	assert.JSONEq(t, `{"id":"`+tr.User.ID+`","username":"alice","roles":["user"],"mfa":false}`, w.Body.String())
 }
 
 func TestAuthorizeWithPolicy(t *testing.T) {

@@ -68,6 +68,13 @@
 // [WithLegacyTokens] also accepts a Node express application's access
 // tokens during a migration.
 //
+// Two-factor authentication (TOTP, RFC 6238, with recovery codes): with
+// [WithKeyEncryptionKey], users enrol ([Authenticator.EnrolTOTP],
+// [Authenticator.ConfirmTOTP]); then [Authenticator.Login] answers a
+// [*MFARequiredError] carrying an mfa+jwt token ([token.MFA]) instead of a
+// session, and [Authenticator.VerifyMFA] completes the login with a code.
+// The stores keep enrolments through the optional [store.TOTPStore].
+//
 // Role guards decide with an [rbac.Requirement]: pass [WithPolicy] for role
 // inheritance, or build a requirement yourself and use
 // [Gate.Guard].

@@ -10,6 +10,9 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/store"
@@ -237,4 +240,40 @@ func ExampleClaimsAs() {
 	fmt.Print(w.Body.String())
 	// Output:
 	// acme pro true
+}
+
+// Two-factor login through the Go API: enrol, confirm with a code from the
+// app, then a login asks for the second factor before any session exists.
+func ExampleAuthenticator_VerifyMFA() {
+	signer, verifier, st := newStack()
+	defer st.Close()
+	kek := bytes.Repeat([]byte{7}, auth.KeyEncryptionKeySize) // use JWT_KEY_ENCRYPTION_KEY's 32 random bytes
+	a, _ := auth.New(signer, verifier, st, auth.WithKeyEncryptionKey(kek))
+	ctx := context.Background()
+	client := auth.Client{IP: netip.MustParseAddr("192.0.2.1")}
+	reg, _ := a.Register(ctx, auth.Registration{Username: "alice", Password: "correct horse battery staple"}, client)
+	p, _ := a.AuthenticateToken(ctx, reg.AccessToken)
+
+	setup, _ := a.EnrolTOTP(ctx, p) // show setup.QRCode to the user
+	code, _ := totp.GenerateCode(setup.Secret, time.Now())
+	recovery, _ := a.ConfirmTOTP(ctx, p, code) // show these once
+	fmt.Println(len(recovery), "recovery codes")
+
+	_, err := a.Login(ctx, "alice", "correct horse battery staple", client)
+	var mfa *auth.MFARequiredError
+	if !errors.As(err, &mfa) {
+		fmt.Println("no challenge:", err)
+		return
+	}
+	fmt.Println(mfa.Methods)
+	tokens, err := a.VerifyMFA(ctx, mfa.Token, auth.SecondFactor{RecoveryCode: recovery[0]}, client)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tokens.User.Username, tokens.TokenType)
+	// Output:
+	// 10 recovery codes
+	// [totp recovery]
+	// alice Bearer
 }

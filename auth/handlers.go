@@ -185,7 +185,9 @@ func (a *Authenticator) RegisterHandler() http.Handler {
 // LoginHandler returns the handler of POST /auth/login: body
 // {"username","password"}; 200 with a [TokenResponse] ([Authenticator.Login]);
 // 401 invalid_credentials for an unknown user or a wrong password alike
-// (same body, same work); 429 too_many_attempts with Retry-After once the
+// (same body, same work); for a user with a second factor, 200
+// {"mfa_required":true,"mfa_token","methods"} and no tokens (continue
+// with [Authenticator.VerifyMFAHandler]); 429 too_many_attempts with Retry-After once the
 // account or the client IP has failed too often ([WithLoginThrottle]); 503
 // when the store cannot answer or hashing is saturated.
 func (a *Authenticator) LoginHandler() http.Handler {
@@ -240,6 +242,11 @@ func (a *Authenticator) RefreshHandler() http.Handler {
 func (a *Authenticator) tokensHandler(status int, issue func(http.ResponseWriter, *http.Request) (*TokenResponse, error)) http.Handler {
 	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 		resp, err := issue(w, r)
+		var mfa *MFARequiredError
+		if errors.As(err, &mfa) {
+			writeJSON(w, http.StatusOK, mfa) // no tokens, no cookies: the second factor comes first
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -273,8 +280,9 @@ func (a *Authenticator) logoutHandler(end func(context.Context, *Principal) erro
 }
 
 // MeHandler returns the handler of GET /me: with a valid access token, 200
-// {"id","username","roles"} from the token (the username from the store
-// when the token does not carry it). 401 without one.
+// {"id","username","roles","mfa"} from the token (the username from the
+// store when the token does not carry it; mfa says whether the user has a
+// confirmed second factor). 401 without one.
 func (a *Authenticator) MeHandler() http.Handler {
 	return a.handle(endpoint{method: http.MethodGet, authed: true,
 		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -289,7 +297,11 @@ func (a *Authenticator) MeHandler() http.Handler {
 				}
 				name = u.Username
 			}
-			writeJSON(w, http.StatusOK, userInfo(p.UserID, name, p.Roles))
+			mfa, err := a.MFAEnabled(r.Context(), p.UserID)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, meInfo{userInfo(p.UserID, name, p.Roles), mfa})
 			return nil
 		}})
 }
@@ -512,6 +524,9 @@ type Route struct {
 //	POST   /auth/password/change   POST /auth/password/forgot
 //	POST   /auth/password/reset
 //	GET    /admin/users            PUT  /admin/users/{id}/roles
+//	DELETE /admin/users/{id}/2fa
+//	POST   /auth/2fa/totp/setup    POST /auth/2fa/totp/confirm
+//	POST   /auth/2fa/totp/disable  POST /auth/2fa/verify
 //	GET    /me                     GET  /healthz
 //
 // The patterns name paths only: each handler checks its method itself, so
@@ -531,6 +546,11 @@ func (a *Authenticator) Routes() []Route {
 		{"/auth/password/reset", a.ResetPasswordHandler()},
 		{"/admin/users", a.UsersHandler()},
 		{"/admin/users/{id}/roles", a.UserRolesHandler()},
+		{"/admin/users/{id}/2fa", a.ResetTOTPHandler()},
+		{"/auth/2fa/totp/setup", a.TOTPSetupHandler()},
+		{"/auth/2fa/totp/confirm", a.TOTPConfirmHandler()},
+		{"/auth/2fa/totp/disable", a.TOTPDisableHandler()},
+		{"/auth/2fa/verify", a.VerifyMFAHandler()},
 		{"/me", a.MeHandler()},
 		{"/healthz", a.HealthHandler()},
 	}

@@ -49,7 +49,7 @@ func TestRegisterLoginMe(t *testing.T) {
 	require.Equal(t, http.StatusOK, mw.Code, mw.Body.String())
 	var me map[string]any
 	require.NoError(t, json.Unmarshal(mw.Body.Bytes(), &me))
-	assert.Equal(t, map[string]any{"id": reg.User.ID, "username": "alice", "roles": []any{"user"}}, me)
+	assert.Equal(t, map[string]any{"id": reg.User.ID, "username": "alice", "roles": []any{"user"}, "mfa": false}, me)
 
 	pw := f.do(req{method: "GET", path: "/private", bearer: login.AccessToken})
 	require.Equal(t, http.StatusOK, pw.Code)

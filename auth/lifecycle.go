@@ -275,7 +275,10 @@ func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client
 // account that failed often from many clients is slowed, never refused. A
 // saturated hasher or a store that cannot answer is ErrUnavailable. A hash of another kind or
 // parameters than the configured hasher's is replaced after a successful
-// login. This is POST /auth/login without HTTP.
+// login. A user with a confirmed second factor gets no session yet: the
+// error is a [*MFARequiredError] (errors.Is ErrMFARequired) carrying the
+// token for [Authenticator.VerifyMFA]. This is POST /auth/login without
+// HTTP.
 func (a *Authenticator) Login(ctx context.Context, username, password string, cl Client) (*TokenResponse, error) {
 	if username == "" || password == "" {
 		return nil, describe(ErrInvalidRequest, "username and password are required")
@@ -351,6 +354,10 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 	}
 	if rehash {
 		a.rehash(ctx, u, password)
+	}
+	// A second factor (auth/totp.go): a *MFARequiredError instead of a session.
+	if err := a.secondFactorGate(ctx, u, cl); err != nil {
+		return nil, err
 	}
 	resp, err := a.startSession(ctx, cl, u)
 	if err != nil {

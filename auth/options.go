@@ -78,7 +78,9 @@ type config struct {
 	forgotLimit    RateLimit
 	maxSessions    int
 	// sleep waits d (the progressive login delay); tests record it.
-	sleep func(ctx context.Context, d time.Duration) error
+	sleep      func(ctx context.Context, d time.Duration) error
+	kek        []byte // seals TOTP secrets (auth/totp.go)
+	totpIssuer string
 }
 
 func defaultConfig() config {
@@ -129,6 +131,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: empty admin role", ErrInvalidConfig)
 	case c.resetTTL < MinPasswordResetTTL || c.resetTTL > MaxPasswordResetTTL:
 		return fmt.Errorf("%w: password reset TTL must be between %v and %v", ErrInvalidConfig, MinPasswordResetTTL, MaxPasswordResetTTL)
+	case c.kek != nil && len(c.kek) != KeyEncryptionKeySize:
+		return fmt.Errorf("%w: the key-encryption key must be 32 bytes", ErrInvalidConfig)
 	case c.resetRequests < 1 || c.resetWindow <= 0:
 		return fmt.Errorf("%w: password reset throttle needs at least one request and a positive window", ErrInvalidConfig)
 	case !c.registerLimit.valid():

@@ -201,6 +201,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 			aopts = append(aopts, auth.WithInsecureCookies())
 		}
 	}
+	aopts = append(aopts, cfg.secondFactorOptions(log)...)
 	aopts = append(aopts, bc.authOpts...)
 	if s.Auth, err = auth.New(s.Signer, s.Verifier, st, aopts...); err != nil {
 		return fail(&VarError{Var: "auth options", Want: "options auth.New accepts", Err: err})

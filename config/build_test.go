@@ -93,6 +93,7 @@ func TestBuildMemory(t *testing.T) {
 	cfg.Issuer, cfg.Audience = "iss.test", "aud.test"
 	cfg.Addr = ":0"
 	cfg.MailDir = t.TempDir()
+	cfg.JWTKeyEncryptionKey = testKEK
 	log, logs := testLogger()
 	st := build(t, cfg, config.WithLogger(log))
 
@@ -205,7 +206,7 @@ func TestBuildAsymmetricKeyFiles(t *testing.T) {
 		{"EdDSA PKCS#8", token.EdDSA, writePEM(t, "PRIVATE KEY", pkcs8(t, edKey))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{"JWT_ALG": string(tc.alg), "JWT_PRIVATE_KEY_FILE": tc.path, "MAIL_DIR": t.TempDir()}
+			env := map[string]string{"JWT_ALG": string(tc.alg), "JWT_PRIVATE_KEY_FILE": tc.path, "MAIL_DIR": t.TempDir(), "JWT_KEY_ENCRYPTION_KEY": string(testKEK)}
 			cfg, err := config.FromLookup(lookup(env))
 			require.NoError(t, err)
 			log, logs := testLogger()

@@ -114,6 +114,9 @@ type Config struct {
 	// Audience is the aud put in and required of every token
 	// (JWT_AUDIENCE). Default "gatekeep".
 	Audience string
+	// TOTPIssuer is the name authenticator apps show beside the account
+	// (TOTP_ISSUER). Default unset: the JWT_ISSUER.
+	TOTPIssuer string
 
 	// Store selects the backend (AUTH_STORE): memory, bolt, redis or
 	// postgres. Default memory; when AUTH_STORE is unset, REDIS_URL alone
@@ -428,6 +431,9 @@ func (c *Config) validate(raw map[string]string) error {
 		return err
 	}
 	if err := c.validateOIDC(); err != nil {
+		return err
+	}
+	if err := c.validateSecondFactor(); err != nil {
 		return err
 	}
 	return c.validateAdmin()

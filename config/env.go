@@ -165,6 +165,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.str("OIDC_PROVIDERS", &oidcNames)
 	p.oidcProviders(oidcNames, &c.OIDCProviders) // OIDC_<NAME>_*: config/oidc.go
 	p.str("OIDC_SUCCESS_URL", &c.OIDCSuccessURL)
+	p.str("TOTP_ISSUER", &c.TOTPIssuer)
 
 	if p.err != nil {
 		return Config{}, p.err

@@ -1,6 +1,9 @@
 // Package store defines the storage contracts of gatekeep: [UserStore],
 // [SessionStore], [Revoker] and [Counter], the records they keep, and the
-// sentinel errors every implementation returns.
+// sentinel errors every implementation returns. Optional abilities are
+// interfaces of their own, found by type assertion: [Pinger],
+// [WriteChecker], and [TOTPStore] (second-factor enrolments), which every
+// implementation here has.
 //
 // The implementations are store/memory (in-process, the default),
 // store/bolt (a bbolt file) and store/redis (single node, Sentinel or

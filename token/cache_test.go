@@ -158,7 +158,7 @@ func TestCacheWrongTypeOnHit(t *testing.T) {
 	_, err := f.v.Verify(ctx, token.Refresh, refresh)
 	require.NoError(t, err)
 	// RFC 8725 §3.11: a cached refresh token is still no access token.
-	for _, typ := range []token.Type{token.Access, token.Reset} {
+	for _, typ := range []token.Type{token.Access, token.Reset, token.MFA} {
 		c, err := f.v.Verify(ctx, typ, refresh)
 		require.ErrorIs(t, err, token.ErrWrongType)
 		require.Nil(t, c)

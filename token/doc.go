@@ -8,7 +8,7 @@
 // refused (alg none, same-family swaps and HMAC/RSA confusion included). Keys
 // are found by the header's kid among configured keys only; jku, x5u, jwk and
 // x5c are never followed and crit is refused. The header typ states the kind
-// of token ([Access], [Refresh], [Reset]) and verification names the kind it
+// of token ([Access], [Refresh], [Reset], [MFA]) and verification names the kind it
 // expects (RFC 8725 §3.11). Tokens interoperate with Node's jsonwebtoken:
 // standard claims, unpadded base64url, aud as a string when it has one
 // member.

@@ -18,6 +18,10 @@ const (
 	Refresh Type = "refresh+jwt"
 	// Reset is a one-time password-reset token.
 	Reset Type = "reset+jwt"
+	// MFA is the half-logged-in state between a correct password and the
+	// second factor: a short-lived, one-time token that only completes a
+	// login (POST /auth/2fa/verify), never an access token with a flag.
+	MFA Type = "mfa+jwt"
 )
 
 // Claims are the registered claims gatekeep uses plus its own, typed.

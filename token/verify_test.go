@@ -156,6 +156,10 @@ func verifyRules(t testing.TB) (*token.KeySet, []verifyRow) {
 		// RFC 8725 §3.11 explicit typing
 		{"refresh presented as access", forge(t, with2(hsH, "typ", "refresh+jwt"), good, "HS256", hsKey), token.Access, token.ErrWrongType},
 		{"access presented as reset", valid, token.Reset, token.ErrWrongType},
+		{"mfa presented as access", forge(t, with2(hsH, "typ", "mfa+jwt"), good, "HS256", hsKey), token.Access, token.ErrWrongType},
+		{"mfa presented as refresh", forge(t, with2(hsH, "typ", "mfa+jwt"), good, "HS256", hsKey), token.Refresh, token.ErrWrongType},
+		{"access presented as mfa", valid, token.MFA, token.ErrWrongType},
+		{"reset presented as mfa", forge(t, with2(hsH, "typ", "reset+jwt"), good, "HS256", hsKey), token.MFA, token.ErrWrongType},
 		{"typ JWT", forge(t, with2(hsH, "typ", "JWT"), good, "HS256", hsKey), token.Access, token.ErrWrongType},
 		{"typ missing", forge(t, with2(hsH, "typ", nil), good, "HS256", hsKey), token.Access, token.ErrWrongType},
 		// exp

@@ -45,7 +45,7 @@ func TestMount(t *testing.T) {
 
 			res = serve(r, newRequest(http.MethodGet, prefix+"/me", "", "Authorization: Bearer "+tr.AccessToken))
 			require.Equal(t, http.StatusOK, res.Status, res.Body)
-			assert.JSONEq(t, `{"id":"`+tr.User.ID+`","username":"alice","roles":["user"]}`, res.Body)
+			assert.JSONEq(t, `{"id":"`+tr.User.ID+`","username":"alice","roles":["user"],"mfa":false}`, res.Body)
 
 			res = serve(r, newRequest(http.MethodPost, prefix+"/auth/refresh", `{"refresh_token":"`+tr.RefreshToken+`"}`))
 			require.Equal(t, http.StatusOK, res.Status, res.Body)

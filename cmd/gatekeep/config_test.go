@@ -39,7 +39,7 @@ func TestConfigCheck(t *testing.T) {
 
 	r := gk(t, invocation{args: args("config", "check"), env: env, dotEnv: dotEnv})
 	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.True(t, strings.HasPrefix(r.stdout, "configuration OK: AUTH_STORE=bolt opened, 3 warning(s)\n"), r.stdout)
+	assert.True(t, strings.HasPrefix(r.stdout, "configuration OK: AUTH_STORE=bolt opened, 4 warning(s)\n"), r.stdout)
 	assert.Regexp(t, `(?m)^JWT_ISSUER +from-dotenv +\.env$`, r.stdout)
 	assert.Regexp(t, `(?m)^ACCESS_TTL +10m0s +\.env JWT_EXPIRY$`, r.stdout)
 	assert.Regexp(t, `(?m)^AUTH_STORE +bolt +env$`, r.stdout)
@@ -60,7 +60,7 @@ func TestConfigCheck(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
 	assert.True(t, res.OK)
 	assert.Len(t, res.Settings, len(settings(config.Default())))
-	assert.Len(t, res.Warnings, 1, "the admin exists now: only the proxy warning")
+	assert.Len(t, res.Warnings, 2, "the admin exists now: only the proxy and JWT_KEY_ENCRYPTION_KEY warnings")
 	assert.NotContains(t, r.stdout, testSecret)
 
 	// Without a secret: the server's warning about a per-process key.

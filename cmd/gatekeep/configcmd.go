@@ -104,6 +104,7 @@ func settings(cfg config.Config) []setting {
 		{Var: "JWKS_URL", Value: cfg.JWKSURL},
 		{Var: "OIDC_PROVIDERS", Value: oidcSummary(cfg.OIDCProviders)},
 		{Var: "OIDC_SUCCESS_URL", Value: cfg.OIDCSuccessURL},
+		{Var: "TOTP_ISSUER", Value: cfg.TOTPIssuer},
 	}
 }
 

@@ -31,8 +31,9 @@ var (
 	bMarks        = []byte("marks")         // user ID -> until, before
 	bOnce         = []byte("once")          // one-time ID -> until
 	bCounters     = []byte("counters")      // key -> resetAt, count
+	bTOTP         = []byte("totp")          // user ID -> JSON store.TOTP
 
-	allBuckets = [][]byte{bUsers, bUsernames, bSessions, bUserSessions, bRevoked, bMarks, bOnce, bCounters}
+	allBuckets = [][]byte{bUsers, bUsernames, bSessions, bUserSessions, bRevoked, bMarks, bOnce, bCounters, bTOTP}
 	// expiring lists the buckets the janitor sweeps.
 	expiring = [][]byte{bSessions, bRevoked, bMarks, bOnce, bCounters}
 )

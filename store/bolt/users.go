@@ -222,6 +222,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if err := tx.Bucket(bUsernames).Delete([]byte(u.Username)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bTOTP).Delete([]byte(id)); err != nil {
+			return err
+		}
 		return tx.Bucket(bUsers).Delete([]byte(id))
 	})
 	if err != nil {

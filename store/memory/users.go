@@ -17,11 +17,13 @@ type userTable struct {
 	byID   map[string]*store.User
 	byName map[string]string // canonical username -> ID
 	ids    []string          // sorted
+	totp   map[string]*store.TOTP
 }
 
 func (t *userTable) init() {
 	t.byID = make(map[string]*store.User)
 	t.byName = make(map[string]string)
+	t.totp = make(map[string]*store.TOTP)
 }
 
 func cloneUser(u *store.User) *store.User {
@@ -203,6 +205,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	delete(t.byID, id)
 	delete(t.byName, u.Username)
+	delete(t.totp, id)
 	if i, ok := slices.BinarySearch(t.ids, id); ok {
 		t.ids = slices.Delete(t.ids, i, i+1)
 	}

@@ -49,6 +49,9 @@
 //   - used_once (id, expires_at): one-time ids already used.
 //   - counters (key, n, expires_at): throttling counts and their window's
 //     end.
+//   - totp (user_id, secret, confirmed, recovery_codes, created_at,
+//     updated_at): second-factor enrolments ([store.TOTPStore]); the
+//     secret as the caller sealed it, recovery codes as hashes.
 //
 // Rows past their expiry are never read as live (every read compares
 // with the store's clock) and a janitor deletes them in batches of at

@@ -225,8 +225,8 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 
 // queries are the statements, with the schema filled in.
 type queries struct {
-	users, sessions, revocations, marks, once, counters string
-	sweeps                                              []string
+	users, sessions, revocations, marks, once, counters, totp string
+	sweeps                                                    []string
 }
 
 func newQueries(schema string) queries {
@@ -234,6 +234,7 @@ func newQueries(schema string) queries {
 	qs := queries{
 		users: q + "users", sessions: q + "sessions", revocations: q + "revocations",
 		marks: q + "user_marks", once: q + "used_once", counters: q + "counters",
+		totp: q + "totp",
 	}
 	for _, t := range []struct{ table, col string }{
 		{qs.revocations, "expires_at"}, {qs.marks, "expires_at"}, {qs.once, "expires_at"},

@@ -207,7 +207,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if id == "" || len(id) > maxKey || !textOK(id) {
 			return notFound(op)
 		}
-		tag, err := s.pool.Exec(ctx, `DELETE FROM `+s.q.users+` WHERE id = $1`, id)
+		// The enrolment goes in the same statement (a data-modifying CTE
+		// runs whatever the outer DELETE finds).
+		tag, err := s.pool.Exec(ctx, `WITH t AS (DELETE FROM `+s.q.totp+` WHERE user_id = $2) DELETE FROM `+s.q.users+` WHERE id = $1`, id, []byte(id))
 		if err != nil {
 			return unavailable(op, err)
 		}

@@ -19,6 +19,7 @@ import (
 //	{P:u}:i:E   hash   a user, by id           all users share one hash tag,
 //	{P:u}:n:E   string user id, by username    so create/delete/rename are one
 //	{P:u}:ids   zset   every user id (lex)     script on one slot
+//	{P:u}:t:E   string a user's TOTP enrolment (JSON), beside the user
 //	{P:s:E}     hash   a session, by session id
 //	{P:us:E}    zset   a user's session ids, scored by absolute expiry
 //	{P:r}:i:E   string revoked token or session id: until
@@ -59,6 +60,7 @@ func dec(e string) (string, error) {
 func (k keys) userKeyPrefix() string    { return k.users + ":i:" }
 func (k keys) user(id string) string    { return k.users + ":i:" + enc(id) }
 func (k keys) username(n string) string { return k.users + ":n:" + enc(n) }
+func (k keys) totp(id string) string    { return k.users + ":t:" + enc(id) }
 func (k keys) session(id string) string { return "{" + k.prefix + ":s:" + enc(id) + "}" }
 func (k keys) userSessions(uid string) string {
 	return "{" + k.prefix + ":us:" + enc(uid) + "}"

@@ -47,13 +47,13 @@ redis.call('HSET', KEYS[1], 'ph', ARGV[2], 'ua', ARGV[3])
 return {2, redis.call('HGETALL', KEYS[1])}
 `)
 
-// KEYS: user, ids. ARGV: encoded id. Frees the username only if it still
-// points at this user. Returns 1 deleted, 0 missing.
+// KEYS: user, ids, totp enrolment. ARGV: encoded id. Frees the username
+// only if it still points at this user. Returns 1 deleted, 0 missing.
 var deleteUserScript = goredis.NewScript(`
 local nk = redis.call('HGET', KEYS[1], 'nk')
 if not nk then return 0 end
 if redis.call('GET', nk) == ARGV[1] then redis.call('DEL', nk) end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `)

@@ -214,7 +214,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if id == "" {
 			return notFound(op)
 		}
-		res, err := s.run(ctx, deleteUserScript, []string{s.k.user(id), s.k.userIDs}, enc(id))
+		res, err := s.run(ctx, deleteUserScript, []string{s.k.user(id), s.k.userIDs, s.k.totp(id)}, enc(id))
 		if err != nil {
 			return unavailable(op, err)
 		}

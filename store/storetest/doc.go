@@ -39,5 +39,6 @@
 //
 // Optional abilities are found by type assertion: under Run, a store that
 // implements [store.Pinger] or [store.WriteChecker] has its Ping or its
-// write probe checked too.
+// write probe checked too, and one that implements [store.TOTPStore] the
+// clauses of second-factor enrolments ([RunTOTPStore] runs those alone).
 package storetest

@@ -36,7 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 // clauses are the clauses Run adds to those of the four interfaces: the
 // ones that need a whole store.Store.
 func clauses() []clause {
-	return crossClauses()
+	return append(crossClauses(), optionalTOTPClauses()...)
 }
 
 // RunUserStore runs the clauses of the [store.UserStore] contract against

@@ -40,4 +40,9 @@ func TestOneInterfaceEach(t *testing.T) {
 			return struct{ store.Counter }{newMemory(t)}
 		})
 	})
+	t.Run("TOTPStore", func(t *testing.T) {
+		storetest.RunTOTPStore(t, func(t *testing.T) store.TOTPStore {
+			return struct{ store.TOTPStore }{newMemory(t)}
+		})
+	})
 }

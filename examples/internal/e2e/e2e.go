@@ -321,7 +321,7 @@ func normaliseCookie(v string) string {
 var keptValues = map[string]bool{
 	"error": true, "error_description": true, "token_type": true, "status": true,
 	"username": true, "roles": true, "current": true, "kty": true, "alg": true,
-	"use": true, "crv": true,
+	"use": true, "crv": true, "methods": true,
 }
 
 // shape renders v with its structure and types, keeping the values of

@@ -149,8 +149,8 @@ var rows = []row{
 		wantStatus(t, r, http.StatusOK)
 		wantHeader(t, r, "Content-Type", "application/json")
 		m := r.JSON(t)
-		wantKeys(t, "/me", m, "id", "username", "roles")
-		if m["id"] != tk.User.ID || m["username"] != "alice" {
+		wantKeys(t, "/me", m, "id", "username", "roles", "mfa")
+		if m["id"] != tk.User.ID || m["username"] != "alice" || m["mfa"] != false {
 			t.Errorf("/me %v, want alice's id and username", m)
 		}
 		// The scheme is case-insensitive (RFC 7235).
