@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -165,6 +166,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		auth.WithLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow),
 		auth.WithForgotPasswordLimit(auth.RateLimit{PerIP: cfg.ForgotMaxPerIP, Total: cfg.ForgotMaxTotal, Window: cfg.ForgotWindow}),
 		auth.WithMaxSessionsPerUser(cfg.MaxSessionsPerUser),
+		auth.WithMaxConcurrentHashes(cmp.Or(cfg.PasswordHashConcurrency, auth.DefaultHashConcurrency()), auth.DefaultHashWait),
 		auth.WithRegisterLimit(auth.RateLimit{PerIP: cfg.RegisterMaxPerIP, Total: cfg.RegisterMaxTotal, Window: cfg.RegisterWindow}),
 		auth.WithTrustedProxies(cfg.TrustedProxies),
 		auth.WithRefreshReuseGrace(cfg.RefreshReuseGrace),

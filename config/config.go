@@ -170,6 +170,12 @@ type Config struct {
 	// login beyond it ends the oldest (MAX_SESSIONS_PER_USER). Default 100;
 	// at least 1.
 	MaxSessionsPerUser int
+	// PasswordHashConcurrency is how many password hashes may run at once
+	// (PASSWORD_HASH_CONCURRENCY); beyond it up to 64 requests wait at
+	// most 5s, then get 503 with Retry-After. Default 0: half the cores,
+	// at least 1 (auth.DefaultHashConcurrency), so that a flood of wrong
+	// passwords leaves the other half to verified requests.
+	PasswordHashConcurrency int
 	// ForgotMaxPerIP is how many forgot-password requests one client IP
 	// may make in ForgotWindow before 429, in front of the per-name limit
 	// (FORGOT_MAX_PER_IP). Default 20; at least 1.
@@ -391,6 +397,8 @@ func (c *Config) validate(raw map[string]string) error {
 		return varErr("LOGIN_MAX_FAILURES", "a whole number above 0", got("LOGIN_MAX_FAILURES", fmt.Sprint(c.LoginMaxFailures)))
 	case c.LoginWindow < time.Millisecond:
 		return varErr("LOGIN_WINDOW", "a Go duration of at least 1ms", dur("LOGIN_WINDOW", c.LoginWindow))
+	case c.PasswordHashConcurrency < 0:
+		return varErr("PASSWORD_HASH_CONCURRENCY", "a whole number above 0 (or unset: half the cores)", got("PASSWORD_HASH_CONCURRENCY", fmt.Sprint(c.PasswordHashConcurrency)))
 	case c.MaxSessionsPerUser < 1:
 		return varErr("MAX_SESSIONS_PER_USER", "a whole number above 0", got("MAX_SESSIONS_PER_USER", fmt.Sprint(c.MaxSessionsPerUser)))
 	case c.ForgotMaxPerIP < 1:

@@ -141,6 +141,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.integer("LOGIN_MAX_FAILURES", &c.LoginMaxFailures)
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)
 	p.integer("MAX_SESSIONS_PER_USER", &c.MaxSessionsPerUser)
+	p.integer("PASSWORD_HASH_CONCURRENCY", &c.PasswordHashConcurrency)
 	p.integer("FORGOT_MAX_PER_IP", &c.ForgotMaxPerIP)
 	p.integer("FORGOT_MAX_TOTAL", &c.ForgotMaxTotal)
 	p.duration("FORGOT_WINDOW", &c.ForgotWindow)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/config"
 )
 
@@ -86,6 +88,7 @@ func settings(cfg config.Config) []setting {
 		{Var: "LOGIN_MAX_FAILURES", Value: strconv.Itoa(cfg.LoginMaxFailures)},
 		{Var: "LOGIN_WINDOW", Value: d(cfg.LoginWindow)},
 		{Var: "MAX_SESSIONS_PER_USER", Value: strconv.Itoa(cfg.MaxSessionsPerUser)},
+		{Var: "PASSWORD_HASH_CONCURRENCY", Value: strconv.Itoa(cmp.Or(cfg.PasswordHashConcurrency, auth.DefaultHashConcurrency()))},
 		{Var: "FORGOT_MAX_PER_IP", Value: strconv.Itoa(cfg.ForgotMaxPerIP)},
 		{Var: "FORGOT_MAX_TOTAL", Value: strconv.Itoa(cfg.ForgotMaxTotal)},
 		{Var: "FORGOT_WINDOW", Value: d(cfg.ForgotWindow)},
