@@ -78,6 +78,7 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	st = observeStore(st, cfg.observer, cfg.logger, cfg.now)
 	g, err := newGate(verifier, st, cfg.gateConfig)
 	if err != nil {
 		return nil, err

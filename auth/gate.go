@@ -38,6 +38,7 @@ type Gate struct {
 	policy   *rbac.Policy
 	// cookies is nil unless cookie mode is on.
 	cookies *cookieMode
+	obs     Observer // nil unless WithObserver
 }
 
 // RequestGuard is the request side a [*Gate] and an [*Authenticator]
@@ -68,6 +69,7 @@ type gateConfig struct {
 	policy          *rbac.Policy
 	cookies         *CookieConfig
 	insecureCookies bool
+	observer        Observer
 }
 
 func defaultGateConfig() gateConfig {
@@ -108,9 +110,9 @@ func newGate(v token.Verifier, r store.Revoker, gc gateConfig) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{
-		verifier: v, revoker: r,
+		verifier: v, revoker: observeRevoker(r, gc.observer, gc.logger),
 		issuer: gc.issuer, audience: gc.audience,
-		log: gc.logger, onError: gc.errorHandler, policy: gc.policy,
+		log: gc.logger, onError: gc.errorHandler, policy: gc.policy, obs: gc.observer,
 	}
 	if gc.cookies != nil {
 		var err error
@@ -223,6 +225,9 @@ func (g *Gate) Authenticate(r *http.Request) (*Principal, error) {
 		tok, err = g.accessFromCookie(r)
 	}
 	if err != nil {
+		if g.obs != nil {
+			g.obs.Authentication(r.Context(), outcomeOf(err))
+		}
 		return nil, err
 	}
 	return g.AuthenticateToken(r.Context(), tok)
@@ -231,7 +236,10 @@ func (g *Gate) Authenticate(r *http.Request) (*Principal, error) {
 // AuthenticateToken verifies an access token obtained by the caller (from
 // a WebSocket subprotocol, say) exactly as [Gate.Authenticate] does with a
 // header's.
-func (g *Gate) AuthenticateToken(ctx context.Context, tok string) (*Principal, error) {
+func (g *Gate) AuthenticateToken(ctx context.Context, tok string) (_ *Principal, err error) {
+	if g.obs != nil {
+		defer g.observed(ctx, &err)
+	}
 	c, err := g.verifier.Verify(ctx, token.Access, tok)
 	if err != nil {
 		return nil, verifyErr(err)
