@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/token"
 )
 
@@ -74,6 +75,38 @@ func BenchmarkRequireObserver(b *testing.B) {
 			}
 			if o, ok := c.obs.(*atomicObserver); ok && o.outcomes[AuthOK].Load() == 0 {
 				b.Fatal("the observer saw nothing")
+			}
+		})
+	}
+}
+
+// BenchmarkStoreWatch isolates what the watch adds to one revocation check
+// on the memory store: the store itself ("direct"), through the wrapper
+// without an Observer ("watched", the default) and with the atomic one
+// ("observed", which also reads the clock twice).
+func BenchmarkStoreWatch(b *testing.B) {
+	f := newFixture(b, nil)
+	tr := f.register("alice")
+	p, err := f.a.AuthenticateToken(b.Context(), tr.AccessToken)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := store.Check{TokenID: p.TokenID, SessionID: p.SessionID, UserID: p.UserID, IssuedAt: p.Claims.IssuedAt}
+	for _, r := range []struct {
+		name string
+		rev  store.Revoker
+	}{
+		{"direct", f.st},
+		{"watched", observeStore(f.st, nil, f.a.log, f.clk.Now)},
+		{"observed", observeStore(f.st, &atomicObserver{}, f.a.log, f.clk.Now)},
+	} {
+		b.Run(r.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if revoked, err := r.rev.IsRevoked(ctx, c); revoked || err != nil {
+					b.Fatal(revoked, err)
+				}
 			}
 		})
 	}
