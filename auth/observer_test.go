@@ -149,17 +149,20 @@ func TestStoreOutageLoggedWithoutObserver(t *testing.T) {
 	assert.Equal(t, []string{"auth.store_unavailable"}, filterEvents(f.logs.events(), "auth.store_"))
 }
 
-// A caller that gives up (a cancelled context) is not an outage.
-func TestStoreWatchIgnoresCancelledCallers(t *testing.T) {
-	f := newFixture(t, nil)
-	tr := f.register("alice")
-	ctx, cancel := context.WithCancel(t.Context())
+// A caller that gives up (a cancelled context) is not an outage; a
+// deadline that passes is (the store is too slow).
+func TestStoreWatchCancelledAndDeadline(t *testing.T) {
+	logs := &logSink{}
+	w := newStoreWatch(slog.New(logs), nil, newClock().Now)
+	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
-	for range 3 {
-		_, err := f.a.AuthenticateToken(ctx, tr.AccessToken)
-		_ = err // the memory store may or may not look at ctx; the watch must not care
-	}
-	assert.Empty(t, filterEvents(f.logs.events(), "auth.store_"))
+	w.note(cancelled, "IsRevoked", context.Canceled)
+	w.note(cancelled, "IsRevoked", errors.Join(store.ErrUnavailable, context.Canceled))
+	assert.Empty(t, logs.events())
+	expired, cancel2 := context.WithTimeout(t.Context(), -time.Second)
+	defer cancel2()
+	w.note(expired, "IsRevoked", errors.Join(store.ErrUnavailable, context.DeadlineExceeded))
+	assert.Equal(t, []string{"auth.store_unavailable"}, logs.events())
 }
 
 // The state machine: one line when an outage starts, none while it lasts,

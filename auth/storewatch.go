@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -18,7 +19,8 @@ var outageSettle = 5 * time.Second
 
 // storeWatch follows the store's health from the outcome of its calls, a
 // two-state machine: up until a call fails (a fault, not an answer such as
-// not found, and not the caller's own cancelled context), which logs one
+// not found, and not a call whose caller cancelled it; a deadline that
+// passed is a store too slow, a fault), which logs one
 // warning (auth.store_unavailable); down until a call succeeds at least
 // outageSettle after the last failure, which logs one warning
 // (auth.store_recovered). While up, a successful call costs one atomic
@@ -52,7 +54,7 @@ func (w *storeWatch) init(log *slog.Logger, obs Observer, now func() time.Time) 
 // an outage) anything while down.
 func (w *storeWatch) note(ctx context.Context, op string, err error) {
 	fault := storeFault(err)
-	if fault && ctx.Err() != nil {
+	if fault && errors.Is(ctx.Err(), context.Canceled) {
 		return // the caller gave up: that says nothing of the store
 	}
 	if !fault && !w.down.Load() {
