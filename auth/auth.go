@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatekeep/gatekeep/store"
@@ -30,7 +31,9 @@ type Authenticator struct {
 	st        store.Store
 	cfg       config
 	hashSlots chan struct{}
-	dummyHash string
+	// hashWaiting counts requests waiting for a hashing slot.
+	hashWaiting atomic.Int64
+	dummyHash   string
 	// ipInflight counts logins per client IP being checked right now.
 	ipInflight inflight
 	// health rate-limits GET /healthz's write probe.

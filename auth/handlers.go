@@ -165,25 +165,21 @@ func (a *Authenticator) loginCSRF(r *http.Request) error {
 // 400 invalid_request for a bad body, username or password (8 to 1024
 // bytes, at most 72 with bcrypt); 409 user_exists.
 func (a *Authenticator) RegisterHandler() http.Handler {
-	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
-		if err := a.loginCSRF(r); err != nil {
-			return err
-		}
+	return a.tokensHandler(http.StatusCreated, func(w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
 		var in struct {
 			Username string `json:"username"`
 			Password secret `json:"password"`
 			Email    string `json:"email"`
 		}
-		if err := decodeJSON(w, r, &in); err != nil {
-			return err
+		err := a.loginCSRF(r)
+		if err == nil {
+			err = decodeJSON(w, r, &in)
 		}
-		resp, err := a.Register(r.Context(), Registration{Username: in.Username, Password: string(in.Password), Email: in.Email}, a.ClientOf(r))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		a.writeTokens(w, r, http.StatusCreated, resp)
-		return nil
-	}})
+		return a.Register(r.Context(), Registration{Username: in.Username, Password: string(in.Password), Email: in.Email}, a.ClientOf(r))
+	})
 }
 
 // LoginHandler returns the handler of POST /auth/login: body
@@ -193,24 +189,20 @@ func (a *Authenticator) RegisterHandler() http.Handler {
 // account or the client IP has failed too often ([WithLoginThrottle]); 503
 // when the store cannot answer or hashing is saturated.
 func (a *Authenticator) LoginHandler() http.Handler {
-	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
-		if err := a.loginCSRF(r); err != nil {
-			return err
-		}
+	return a.tokensHandler(http.StatusOK, func(w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
 		var in struct {
 			Username string `json:"username"`
 			Password secret `json:"password"`
 		}
-		if err := decodeJSON(w, r, &in); err != nil {
-			return err
+		err := a.loginCSRF(r)
+		if err == nil {
+			err = decodeJSON(w, r, &in)
 		}
-		resp, err := a.Login(r.Context(), in.Username, string(in.Password), a.ClientOf(r))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		a.writeTokens(w, r, http.StatusOK, resp)
-		return nil
-	}})
+		return a.Login(r.Context(), in.Username, string(in.Password), a.ClientOf(r))
+	})
 }
 
 // RefreshHandler returns the handler of POST /auth/refresh: body
@@ -220,7 +212,7 @@ func (a *Authenticator) LoginHandler() http.Handler {
 // with the refresh cookie, and such a request from another origin is
 // refused (403) before anything is spent.
 func (a *Authenticator) RefreshHandler() http.Handler {
-	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	return a.tokensHandler(http.StatusOK, func(w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
 		var in struct {
 			RefreshToken secret `json:"refresh_token"`
 		}
@@ -236,13 +228,22 @@ func (a *Authenticator) RefreshHandler() http.Handler {
 			in.RefreshToken = secret(tok)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		resp, err := a.Refresh(r.Context(), string(in.RefreshToken), a.ClientOf(r))
+		return a.Refresh(r.Context(), string(in.RefreshToken), a.ClientOf(r))
+	})
+}
+
+// tokensHandler serves a POST that issues a token pair (register, login,
+// refresh): issue reads the request and runs the lifecycle step; the pair
+// is written with status (and cookies in cookie mode).
+func (a *Authenticator) tokensHandler(status int, issue func(http.ResponseWriter, *http.Request) (*TokenResponse, error)) http.Handler {
+	return a.handle(endpoint{method: http.MethodPost, serve: func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+		resp, err := issue(w, r)
 		if err != nil {
 			return err
 		}
-		a.writeTokens(w, r, http.StatusOK, resp)
+		a.writeTokens(w, r, status, resp)
 		return nil
 	}})
 }
@@ -250,25 +251,19 @@ func (a *Authenticator) RefreshHandler() http.Handler {
 // LogoutHandler returns the handler of POST /auth/logout: with a valid
 // access token, 204; that token and its whole session end now
 // ([Authenticator.Logout]). 401 without one.
-func (a *Authenticator) LogoutHandler() http.Handler {
-	return a.handle(endpoint{method: http.MethodPost, authed: true, endsSession: true,
-		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
-			if err := a.Logout(r.Context(), p); err != nil {
-				return err
-			}
-			a.clearTokenCookies(w)
-			noContent(w)
-			return nil
-		}})
-}
+func (a *Authenticator) LogoutHandler() http.Handler { return a.logoutHandler(a.Logout) }
 
 // LogoutAllHandler returns the handler of POST /auth/logout-all: with a
 // valid access token, 204; every session and token of the user ends now
 // ([Authenticator.LogoutAll]). 401 without one.
-func (a *Authenticator) LogoutAllHandler() http.Handler {
+func (a *Authenticator) LogoutAllHandler() http.Handler { return a.logoutHandler(a.LogoutAll) }
+
+// logoutHandler serves a logout that end performs: 204 with the token
+// cookies expired.
+func (a *Authenticator) logoutHandler(end func(context.Context, *Principal) error) http.Handler {
 	return a.handle(endpoint{method: http.MethodPost, authed: true, endsSession: true,
 		serve: func(w http.ResponseWriter, r *http.Request, p *Principal) error {
-			if err := a.LogoutAll(r.Context(), p); err != nil {
+			if err := end(r.Context(), p); err != nil {
 				return err
 			}
 			a.clearTokenCookies(w)

@@ -59,6 +59,7 @@ type config struct {
 	hasher         Hasher
 	maxHashes      int
 	hashWait       time.Duration
+	hashQueue      int
 	maxFailures    int
 	loginWindow    time.Duration
 	trustedProxies []netip.Prefix
@@ -81,7 +82,8 @@ func defaultConfig() config {
 		refreshTTL:    DefaultRefreshTTL,
 		sessionMaxAge: DefaultSessionMaxAge,
 		leeway:        DefaultLeeway,
-		maxHashes:     runtime.GOMAXPROCS(0),
+		maxHashes:     DefaultHashConcurrency(),
+		hashQueue:     DefaultHashQueue,
 		hashWait:      DefaultHashWait,
 		maxFailures:   DefaultMaxFailures,
 		loginWindow:   DefaultLoginWindow,
@@ -105,7 +107,7 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: leeway must be between 0 and %v", ErrInvalidConfig, MaxLeeway)
 	case c.reuseGrace < 0 || c.reuseGrace > MaxRefreshReuseGrace:
 		return fmt.Errorf("%w: refresh reuse grace must be between 0 and %v", ErrInvalidConfig, MaxRefreshReuseGrace)
-	case c.maxHashes < 1 || c.hashWait <= 0:
+	case c.maxHashes < 1 || c.hashWait <= 0 || c.hashQueue < 0:
 		return fmt.Errorf("%w: concurrent hashes and their wait must be positive", ErrInvalidConfig)
 	case c.maxFailures < 1 || c.loginWindow <= 0:
 		return fmt.Errorf("%w: login throttle needs at least one failure and a positive window", ErrInvalidConfig)
@@ -177,13 +179,27 @@ func WithAudience(aud ...string) GateOption {
 func WithHasher(h Hasher) Option { return option(func(c *config) { c.hasher = h }) }
 
 // WithMaxConcurrentHashes bounds how many password hashes run at once and
-// how long a request waits for a free slot before it gets 503. Default
-// GOMAXPROCS hashes and a 5 second wait, so a login flood cannot take every
-// core (and, with argon2id, every megabyte) from protected routes. Raise it
-// on machines where logins compete with little else.
+// how long a request waits for a free slot before it gets 503 with
+// Retry-After. Default [DefaultHashConcurrency] (half the cores, at least
+// one) and a 5 second wait, so that a login flood — every wrong password
+// costs a full argon2id hash — leaves the other cores to verified requests.
+// Raise it on machines where logins compete with little else.
 func WithMaxConcurrentHashes(n int, wait time.Duration) Option {
 	return option(func(c *config) { c.maxHashes, c.hashWait = n, wait })
 }
+
+// WithHashQueue bounds how many requests may wait for a hashing slot at
+// once; one more is answered 503 with Retry-After at once instead of
+// queueing (a flood then costs a queue, not a pile of goroutines each
+// holding a request). Default [DefaultHashQueue]; 0 means no waiting at all.
+func WithHashQueue(n int) Option { return option(func(c *config) { c.hashQueue = n }) }
+
+// DefaultHashQueue is how many requests may wait for a hashing slot.
+const DefaultHashQueue = 64
+
+// DefaultHashConcurrency is the default number of password hashes that run
+// at once: half of GOMAXPROCS rounded down, at least 1.
+func DefaultHashConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // WithLoginThrottle sets how many failed logins an account may have within
 // window before further attempts get 429; a client IP may have ten times as

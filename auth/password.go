@@ -301,7 +301,8 @@ func checkNewPassword(pw string) error {
 }
 
 // acquireHash takes one of the password-hashing slots, waiting at most
-// the configured time.
+// the configured time, and only when fewer than the queue bound are
+// already waiting.
 func (a *Authenticator) acquireHash(ctx context.Context) (release func(), err error) {
 	release = func() { <-a.hashSlots }
 	select {
@@ -309,6 +310,11 @@ func (a *Authenticator) acquireHash(ctx context.Context) (release func(), err er
 		return release, nil
 	default:
 	}
+	if a.hashWaiting.Add(1) > int64(a.cfg.hashQueue) {
+		a.hashWaiting.Add(-1)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ErrHasherBusy)
+	}
+	defer a.hashWaiting.Add(-1)
 	t := time.NewTimer(a.cfg.hashWait)
 	defer t.Stop()
 	select {

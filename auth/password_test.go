@@ -1,9 +1,13 @@
 package auth
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -173,4 +177,48 @@ func FuzzParseArgon2id(f *testing.F) {
 			t.Fatalf("accepted out-of-range parameters %+v", p)
 		}
 	})
+}
+
+// blockingHasher holds each hash until release is closed.
+type blockingHasher struct {
+	Hasher
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h blockingHasher) Verify(pw, enc string) (bool, bool, error) {
+	h.entered <- struct{}{}
+	<-h.release
+	return h.Hasher.Verify(pw, enc)
+}
+
+// TestHashSaturation: with every hashing slot taken and the queue full, a
+// login is answered at once with 503 and Retry-After, not queued.
+func TestHashSaturation(t *testing.T) {
+	bh := blockingHasher{Hasher: fastHasher(), entered: make(chan struct{}, 8), release: make(chan struct{})}
+	f := newFixture(t, nil)
+	f.register("alice")
+	a, err := New(f.signer, f.verifier, f.st, WithHasher(bh), WithClock(f.clk.Now),
+		WithMaxConcurrentHashes(1, time.Minute), WithHashQueue(1))
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	a.Mount(mux)
+	login := func() *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest("POST", "/auth/login", strings.NewReader(creds("alice", testPassword))))
+		return w
+	}
+	done := make(chan int, 2)
+	go func() { done <- login().Code }() // takes the slot
+	<-bh.entered
+	go func() { done <- login().Code }() // waits in the queue
+	require.Eventually(t, func() bool { return a.hashWaiting.Load() == 1 }, 5*time.Second, time.Millisecond)
+	w := login() // the queue is full: refused at once
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, "1", w.Header().Get("Retry-After"))
+	assert.Contains(t, w.Body.String(), `"unavailable"`)
+	close(bh.release)
+	assert.Equal(t, http.StatusOK, <-done)
+	assert.Equal(t, http.StatusOK, <-done)
+	assert.Equal(t, max(1, runtime.GOMAXPROCS(0)/2), DefaultHashConcurrency())
 }

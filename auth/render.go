@@ -101,6 +101,11 @@ func ResponseFor(err error) ErrorResponse {
 	case errors.Is(err, ErrUnavailable):
 		e = ErrorResponse{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
 			Description: "the service cannot answer right now; retry later"}
+		if errors.Is(err, ErrHasherBusy) {
+			// Saturated hashing clears within a hash or two.
+			e.Description = "too many password checks in progress; retry shortly"
+			e.RetryAfter = time.Second
+		}
 	case errors.Is(err, ErrPayloadTooLarge):
 		e = ErrorResponse{Status: http.StatusRequestEntityTooLarge, Code: CodePayloadTooLarge,
 			Description: "the request body exceeds 64 KiB"}

@@ -19,6 +19,7 @@ import (
 	"github.com/gatekeep/gatekeep/store/postgres"
 	"github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
+	"github.com/gatekeep/gatekeep/token/rotation"
 )
 
 // maxKeyFile bounds JWT_PRIVATE_KEY_FILE; a PEM RSA 8192 key is under 7 KiB.
@@ -35,8 +36,12 @@ type Stack struct {
 	Auth *auth.Authenticator
 	// Store is the backend AUTH_STORE selected.
 	Store store.Store
-	// Keys holds the signing key; serve it with token.JWKSHandler.
+	// Keys holds the signing key (and verify-only keys, and with
+	// JWT_ROTATE_EVERY the ring's next, active and retiring keys); serve
+	// it with token.JWKSHandler.
 	Keys *token.KeySet
+	// Rotator rotates Keys when JWT_ROTATE_EVERY is set; nil otherwise.
+	Rotator *rotation.Rotator
 	// Signer and Verifier use Keys, the issuer, audience, leeway and clock.
 	Signer   *token.JWTSigner
 	Verifier *token.JWTVerifier
@@ -51,6 +56,9 @@ type Stack struct {
 // goroutines). Calling it again returns the first result.
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
+		if s.Rotator != nil {
+			_ = s.Rotator.Close() // before the store it reads
+		}
 		if s.Auth != nil {
 			s.closeErr = s.Auth.Close()
 		}
@@ -67,9 +75,13 @@ func (s *Stack) Close() error {
 //   - the key: HMAC from JWT_SECRET with kid [HMACKeyID], or the private
 //     key in JWT_PRIVATE_KEY_FILE with its RFC 7638 thumbprint as kid; when
 //     neither is set, a key generated for this process, with a warning;
+//   - verify-only keys from JWT_PREVIOUS_SECRETS or JWT_PREVIOUS_KEY_FILES;
+//   - with JWT_ROTATE_EVERY, a rotation.Rotator on the store's key ring
+//     (sealed with JWT_KEY_ENCRYPTION_KEY) in place of the one key, which
+//     then verifies only (see [KeyRotation]);
 //   - a Signer and Verifier with the issuer, audience, leeway and clock;
 //   - the store: memory.New, bolt.Open(BOLT_PATH), redis.Open(REDIS_URL)
-//     followed by a ping, or postgres.Open(DATABASE_URL) in
+//     under REDIS_PREFIX followed by a ping, or postgres.Open(DATABASE_URL) in
 //     POSTGRES_SCHEMA, which migrates it (an unreachable Redis or database
 //     is an error naming REDIS_URL or DATABASE_URL, never a fallback to
 //     memory);
@@ -81,7 +93,12 @@ func (s *Stack) Close() error {
 //   - the admin user bootstrapped ([BootstrapAdmin]).
 //
 // Every error names the variable at fault and matches [ErrInvalid]; it
-// never holds a secret. On error nothing stays open.
+// never holds a secret. On error nothing stays open. An unreachable Redis
+// is one line with the cause go-redis met ("connect: connection refused",
+// "no such host"): the first Build that opens a Redis replaces go-redis's
+// package logger (goredis.SetLogger), so that its lines are part of that
+// error rather than printed to stderr; after a start they go to the
+// logger (WithLogger) at Warn.
 func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -96,33 +113,11 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		bc.logger = slog.Default()
 	}
 	log := bc.logger
+	cfg.logNotes(ctx, log)
 
-	key, err := buildKey(cfg, log)
+	keys, err := buildKeys(cfg, log)
 	if err != nil {
 		return nil, err
-	}
-	ks, err := token.NewKeySet(key)
-	if err != nil {
-		return nil, &VarError{Var: "JWT_ALG", Want: "a usable signing key", Err: err}
-	}
-	topts := []token.Option{token.WithIssuer(cfg.Issuer), token.WithAudience(cfg.Audience), token.WithLeeway(cfg.Leeway)}
-	if bc.now != nil {
-		topts = append(topts, token.WithClock(bc.now))
-	}
-	signer, err := token.NewSigner(ks, topts...)
-	if err != nil {
-		return nil, &VarError{Var: "JWT_ISSUER", Want: "a usable issuer, audience and leeway", Err: err}
-	}
-	// The verified-token cache: a repeated token skips signature and JSON
-	// work; expiry, type and the store's revocation check still run on
-	// every request.
-	cache, err := token.NewCache(0)
-	if err != nil {
-		return nil, err
-	}
-	verifier, err := token.NewVerifier(ks, append(topts, token.WithCache(cache))...)
-	if err != nil {
-		return nil, &VarError{Var: "JWT_ISSUER", Want: "a usable issuer, audience and leeway", Err: err}
 	}
 
 	hasher, err := buildHasher(cfg.PasswordHash)
@@ -134,12 +129,13 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{
-		Config: cfg, Addr: cfg.Addr, Store: st, Keys: ks, Signer: signer, Verifier: verifier, Hasher: hasher,
-	}
+	s := &Stack{Config: cfg, Addr: cfg.Addr, Store: st, Hasher: hasher}
 	fail := func(err error) (*Stack, error) {
 		_ = s.Close()
 		return nil, err
+	}
+	if err := s.buildTokens(ctx, cfg, bc, keys); err != nil {
+		return fail(err)
 	}
 
 	aopts := []auth.Option{
@@ -184,7 +180,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		}
 	}
 	aopts = append(aopts, bc.authOpts...)
-	if s.Auth, err = auth.New(signer, verifier, st, aopts...); err != nil {
+	if s.Auth, err = auth.New(s.Signer, s.Verifier, st, aopts...); err != nil {
 		return fail(&VarError{Var: "auth options", Want: "options auth.New accepts", Err: err})
 	}
 
@@ -292,23 +288,29 @@ func openStore(ctx context.Context, cfg Config, bc buildConfig) (store.Store, er
 		}
 		return st, nil
 	case StoreRedis:
-		var opts []redis.Option
+		opts := []redis.Option{redis.WithPrefix(cfg.RedisPrefix)}
 		if bc.now != nil {
 			opts = append(opts, redis.WithClock(bc.now))
 		}
 		opts = append(opts, viewOptions(cfg.RevocationMaxLag)...)
 		opts = append(opts, bc.redisOpts...)
+		// From before Open, whose local view may dial at once.
+		tctx, trace, end := traceRedisStart(ctx)
 		// store/redis never repeats the URL in its errors.
 		st, err := redis.Open(string(cfg.RedisURL), opts...)
 		if err != nil {
+			end()
 			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis URL store/redis accepts", Err: err}
 		}
-		pctx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+		pctx, cancel := context.WithTimeout(tctx, redisPingTimeout)
 		defer cancel()
 		if err := st.Ping(pctx); err != nil {
 			_ = st.Close()
-			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: err}
+			end()
+			return nil, &VarError{Var: "REDIS_URL", Want: "a Redis that answers at start", Err: withDialCause(ctx, err, trace, string(cfg.RedisURL))}
 		}
+		end()
+		redisStarted(bc.logger)
 		return st, nil
 	case StorePostgres:
 		opts := []postgres.Option{postgres.WithSchema(cfg.PostgresSchema)}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,12 +72,15 @@ type Config struct {
 	Addr string
 
 	// JWTSecret is the HMAC key, used as its raw bytes, at least 32 bytes
-	// (48 for HS384, 64 for HS512) (JWT_SECRET). Default unset: a random
+	// (48 for HS384, 64 for HS512) (JWT_SECRET; JWT_SECRET_KEY, the name
+	// some express guides use, is read when JWT_SECRET is unset, with a
+	// note at start). Default unset: a random
 	// key per start, with a warning; tokens then die with the process and
 	// no other instance accepts them. Set only with an HS* JWTAlg.
 	JWTSecret Secret
 	// JWTAlg is the signing algorithm (JWT_ALG): HS256, HS384, HS512,
-	// RS256, PS256, ES256 or EdDSA. Default HS256.
+	// RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or
+	// EdDSA. Default HS256.
 	JWTAlg token.Algorithm
 	// JWTPrivateKeyFile is the PEM file of the private key for an
 	// asymmetric JWTAlg (JWT_PRIVATE_KEY_FILE): PKCS#8, PKCS#1 for RSA
@@ -85,7 +89,9 @@ type Config struct {
 	JWTPrivateKeyFile string
 
 	// AccessTTL is the access-token lifetime (ACCESS_TTL as a Go duration,
-	// or JWT_EXPIRY in seconds; ACCESS_TTL wins when both are set).
+	// or JWT_EXPIRY as jsonwebtoken's expiresIn takes it: seconds such as
+	// 900, or a span such as "15m", "1h" or "2 days", in whole seconds;
+	// ACCESS_TTL wins when both are set).
 	// Default 15m, at most 24h.
 	AccessTTL time.Duration
 	// RefreshTTL is the refresh-token lifetime and a session's idle
@@ -110,8 +116,9 @@ type Config struct {
 	Audience string
 
 	// Store selects the backend (AUTH_STORE): memory, bolt, redis or
-	// postgres.
-	// Default memory.
+	// postgres. Default memory; when AUTH_STORE is unset, REDIS_URL alone
+	// selects redis, BOLT_PATH alone bolt and DATABASE_URL alone postgres
+	// (with a note at start), and two of them are an error naming both.
 	Store StoreKind
 	// BoltPath is the bbolt file when Store is bolt (BOLT_PATH). Default
 	// "gatekeep.db".
@@ -125,6 +132,11 @@ type Config struct {
 	// Secret because it may hold a password. Default
 	// "redis://127.0.0.1:6379/0".
 	RedisURL Secret
+	// RedisPrefix is the prefix of every key and channel in Redis
+	// (REDIS_PREFIX), so that deployments or test runs share one Redis:
+	// 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'. Default
+	// "gatekeep". [WithRedisOptions] with redis.WithPrefix wins over it.
+	RedisPrefix string
 	// DatabaseURL names the PostgreSQL database when Store is postgres
 	// (DATABASE_URL): postgres://[user[:password]@]host[:port]/database[?options]
 	// or a key=value connection string, as libpq takes them. It is a Secret
@@ -188,6 +200,13 @@ type Config struct {
 	// loopback address. Default unset; required by BuildGate, ignored by
 	// Build.
 	JWKSURL string
+
+	// KeyRotation holds JWT_ROTATE_EVERY and the other key-rotation
+	// variables (config/keys.go).
+	KeyRotation
+
+	// notes are what reading the variables had to say; Build logs them.
+	notes []note
 }
 
 // Default returns the configuration of an empty environment.
@@ -204,6 +223,7 @@ func Default() Config {
 		Store:            StoreMemory,
 		BoltPath:         "gatekeep.db",
 		RedisURL:         "redis://127.0.0.1:6379/0",
+		RedisPrefix:      "gatekeep",
 		PostgresSchema:   "gatekeep",
 		RevocationMaxLag: redis.DefaultViewMaxLag,
 		LoginMaxFailures: auth.DefaultMaxFailures,
@@ -213,8 +233,8 @@ func Default() Config {
 }
 
 // algorithms are the values JWT_ALG accepts, in the order the error lists
-// them.
-var algorithms = []token.Algorithm{token.HS256, token.HS384, token.HS512, token.RS256, token.PS256, token.ES256, token.EdDSA}
+// them: every algorithm the token package supports.
+var algorithms = token.Algorithms()
 
 // hmacMin is the shortest secret of each HMAC algorithm (RFC 7518 §3.2).
 var hmacMin = map[token.Algorithm]int{token.HS256: 32, token.HS384: 48, token.HS512: 64}
@@ -237,7 +257,7 @@ func (c *Config) validate(raw map[string]string) error {
 	}
 	dur := func(name string, d time.Duration) string { return got(name, fmtDuration(d)) }
 
-	if host, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" || strings.ContainsAny(host+port, " \t") {
+	if host, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) || strings.ContainsAny(host, " \t") {
 		return varErr("ADDR", "host:port, such as 127.0.0.1:8080 or :8080", got("ADDR", c.Addr))
 	}
 
@@ -295,6 +315,9 @@ func (c *Config) validate(raw map[string]string) error {
 		if err := checkRedisURL(string(c.RedisURL)); err != nil {
 			return err
 		}
+		if !validRedisPrefix(c.RedisPrefix) {
+			return varErr("REDIS_PREFIX", "1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-'", got("REDIS_PREFIX", c.RedisPrefix))
+		}
 	case StorePostgres:
 		if err := checkPostgres(string(c.DatabaseURL), c.PostgresSchema, got("POSTGRES_SCHEMA", c.PostgresSchema)); err != nil {
 			return err
@@ -335,7 +358,17 @@ func (c *Config) validate(raw map[string]string) error {
 			return varErr("RESET_URL", "an absolute http(s) URL of at most 2048 bytes without user info or fragment", got("RESET_URL", c.ResetURL))
 		}
 	}
+	if err := c.validateKeys(got); err != nil {
+		return err
+	}
 	return c.validateAdmin()
+}
+
+// validPort reports a port number from 0 to 65535 (0: one the system
+// picks), digits only: "http" or "99999" would fail only at listen time.
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535 && strings.Trim(p, "0123456789") == ""
 }
 
 // resetLink is the base of password-reset links: RESET_URL, or the
@@ -405,6 +438,16 @@ func checkRedisURL(u string) error {
 		return varErr("REDIS_URL", want, "")
 	}
 	return nil
+}
+
+// validRedisPrefix applies store/redis's rule for WithPrefix, so that a
+// bad REDIS_PREFIX is named here.
+func validRedisPrefix(p string) bool {
+	ok := p != "" && len(p) <= 64
+	for _, r := range p {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}
+	return ok
 }
 
 // checkPostgres catches what can be caught without connecting; [Build]

@@ -40,6 +40,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, config.StoreMemory, c.Store)
 	assert.Equal(t, "gatekeep.db", c.BoltPath)
 	assert.Equal(t, config.Secret("redis://127.0.0.1:6379/0"), c.RedisURL)
+	assert.Equal(t, "gatekeep", c.RedisPrefix)
 	assert.Equal(t, 10, c.LoginMaxFailures)
 	assert.Equal(t, 15*time.Minute, c.LoginWindow)
 	assert.Empty(t, c.TrustedProxies)
@@ -78,6 +79,7 @@ func TestParseEveryVariable(t *testing.T) {
 		"AUTH_STORE":           "bolt",
 		"BOLT_PATH":            "/var/lib/gk.db",
 		"REDIS_URL":            "redis://:pw@10.0.0.5:6379/2",
+		"REDIS_PREFIX":         "app1",
 		"DATABASE_URL":         " postgres://app:pw@db/app ",
 		"POSTGRES_SCHEMA":      "auth",
 		"REVOCATION_MAX_LAG":   "1s",
@@ -109,6 +111,7 @@ func TestParseEveryVariable(t *testing.T) {
 		Store:             config.StoreBolt,
 		BoltPath:          "/var/lib/gk.db",
 		RedisURL:          "redis://:pw@10.0.0.5:6379/2",
+		RedisPrefix:       "app1",
 		DatabaseURL:       "postgres://app:pw@db/app",
 		PostgresSchema:    "auth",
 		RevocationMaxLag:  time.Second,
@@ -132,7 +135,7 @@ func TestParseEveryVariable(t *testing.T) {
 		require.NoError(t, err, alg)
 		assert.Equal(t, token.Algorithm(alg), c.JWTAlg)
 	}
-	for _, alg := range []string{"RS256", "PS256", "ES256", "EdDSA"} {
+	for _, alg := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
 		c, err := config.FromLookup(lookup(map[string]string{"JWT_ALG": alg, "JWT_PRIVATE_KEY_FILE": "k.pem"}))
 		require.NoError(t, err, alg)
 		assert.Equal(t, token.Algorithm(alg), c.JWTAlg)
@@ -191,18 +194,18 @@ func TestBadValues(t *testing.T) {
 	}{
 		{"addr", "ADDR", map[string]string{"ADDR": "8080"}, `want host:port, such as 127.0.0.1:8080 or :8080, got "8080"`},
 		{"alg unknown", "JWT_ALG", map[string]string{"JWT_ALG": "none"}, `got "none"`},
-		{"alg lower case", "JWT_ALG", map[string]string{"JWT_ALG": "hs256"}, "want one of HS256, HS384, HS512, RS256, PS256, ES256, EdDSA"},
+		{"alg lower case", "JWT_ALG", map[string]string{"JWT_ALG": "hs256"}, "want one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA"},
 		// Algorithms token supports but the table does not list.
-		{"alg RS512", "JWT_ALG", map[string]string{"JWT_ALG": "RS512"}, `got "RS512"`},
 		{"secret short", "JWT_SECRET", map[string]string{"JWT_SECRET": "short-Zq9s3cr3t"}, "want at least 32 bytes for HS256"},
 		{"secret 31 bytes", "JWT_SECRET", map[string]string{"JWT_SECRET": secret32[:31]}, "at least 32 bytes"},
 		// RFC 7518 §3.2: the key is at least the hash size.
 		{"secret short for HS512", "JWT_SECRET", map[string]string{"JWT_ALG": "HS512", "JWT_SECRET": secret32 + "Zq9s3cr3t"}, "at least 64 bytes for HS512"},
 		{"secret with asymmetric alg", "JWT_SECRET", map[string]string{"JWT_ALG": "ES256", "JWT_SECRET": secret32}, "unset when JWT_ALG is ES256"},
 		{"key file with HMAC", "JWT_PRIVATE_KEY_FILE", map[string]string{"JWT_PRIVATE_KEY_FILE": "k.pem"}, "unset when JWT_ALG is HS256"},
-		{"expiry not a number", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "1h"}, `want a whole number of seconds from 1 to 86400 (or set ACCESS_TTL as a Go duration), got "1h"`},
+		{"expiry not a span", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "1h30m"}, `want seconds (such as 900) or a span as jsonwebtoken's expiresIn takes it (such as "90s", "15m", "1h", "1d" or "2 days"), from 1s to 24h (or set ACCESS_TTL as a Go duration), got "1h30m"`},
 		{"expiry zero", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "0"}, `got "0"`},
 		{"expiry too long", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "86401"}, `got "86401"`},
+		{"expiry span too long", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "2 days"}, `from 1s to 24h (or set ACCESS_TTL as a Go duration), got "2 days"`},
 		// A malformed JWT_EXPIRY is reported even when ACCESS_TTL wins.
 		{"expiry bad beside access", "JWT_EXPIRY", map[string]string{"JWT_EXPIRY": "x", "ACCESS_TTL": "5m"}, `got "x"`},
 		{"access unparsable", "ACCESS_TTL", map[string]string{"ACCESS_TTL": "15"}, `want a Go duration such as "30s", "15m" or "168h", got "15"`},

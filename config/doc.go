@@ -1,7 +1,9 @@
 // Package config builds a whole gatekeep stack (keys, Signer and Verifier,
 // store, password hasher, Authenticator) from environment variables or a
 // Go struct, so that moving from the memory store to Redis is a change of
-// one variable (AUTH_STORE=redis), no code.
+// one variable (REDIS_URL, or AUTH_STORE=redis), no code: with AUTH_STORE
+// unset, REDIS_URL alone selects redis, BOLT_PATH alone bolt and
+// DATABASE_URL alone postgres, and two of them are an error naming both.
 //
 // It lives apart from package auth so that programs using auth with
 // net/http alone do not import Redis or bbolt.
@@ -15,15 +17,32 @@
 //
 //	config: JWT_LEEWAY: want a Go duration of at most 5m, got "10m"
 //
-// The values of JWT_SECRET, ADMIN_PASSWORD, REDIS_URL and DATABASE_URL
-// (which may hold a password) are never part of an error or a log line; they are of type
-// [Secret], which prints as "[REDACTED]".
+// What reading the variables has to say beside errors — JWT_SECRET_KEY
+// read as JWT_SECRET, the store a store variable selected, a variable that
+// looks like a misspelt one of gatekeep's (JWT_SECERT: did you mean
+// JWT_SECRET?) — is in [Config.Notes], and [Build] logs it. In .env, lines
+// of variables gatekeep does not read are skipped whatever they hold;
+// its own lines follow [ParseDotEnv]'s strict rules.
 //
-// JWT_EXPIRY is seconds, as in Node's jsonwebtoken .env files; ACCESS_TTL
-// (a Go duration) wins when both are set. An unset JWT_SECRET (or, for
+// The values of JWT_SECRET, JWT_PREVIOUS_SECRETS, JWT_KEY_ENCRYPTION_KEY,
+// ADMIN_PASSWORD, REDIS_URL and DATABASE_URL (which may hold a password)
+// are never part of an error or a log line; they are of type [Secret],
+// which prints as "[REDACTED]".
+//
+// JWT_EXPIRY is what Node's jsonwebtoken takes as expiresIn: seconds
+// (900), or a span in the grammar of the npm package ms ("90s", "15m",
+// "1h", "1d", "2 days"); ACCESS_TTL (a Go duration) wins when both are
+// set. JWT_SECRET_KEY, the name some express guides use, is read as
+// JWT_SECRET when that is unset. An unset JWT_SECRET (or, for
 // RS256, PS256, ES256 and EdDSA, JWT_PRIVATE_KEY_FILE) means a key
 // generated per start, with a warning: fine for development, wrong for
 // anything that restarts or runs twice.
+//
+// JWT_ROTATE_EVERY turns on automatic key rotation ([KeyRotation]): the
+// keys live in the store, sealed with JWT_KEY_ENCRYPTION_KEY, and a
+// token/rotation Rotator ([Stack.Rotator]) keeps [Stack.Keys] in step on
+// every instance. JWT_PREVIOUS_SECRETS and JWT_PREVIOUS_KEY_FILES add keys
+// that verify but never sign, for rotating by hand.
 //
 // # Usage
 //

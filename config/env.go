@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io/fs"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strconv"
@@ -16,27 +17,45 @@ import (
 // relative to the working directory.
 const DotEnvFile = ".env"
 
-// secretVars are never quoted in errors; JWT_SECRET and ADMIN_PASSWORD are
+// secretVars are never quoted in errors; JWT_SECRET (and JWT_SECRET_KEY) and ADMIN_PASSWORD are
 // used as written (not trimmed), REDIS_URL and DATABASE_URL are trimmed like other URLs.
-var secretVars = map[string]bool{"JWT_SECRET": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true}
+var secretVars = map[string]bool{"JWT_SECRET": true, "JWT_SECRET_KEY": true, "ADMIN_PASSWORD": true, "REDIS_URL": true, "DATABASE_URL": true,
+	"JWT_KEY_ENCRYPTION_KEY": true, "JWT_PREVIOUS_SECRETS": true}
 
 // FromEnv returns the configuration of the process environment and of the
-// file .env in the working directory, if there is one (see [ParseDotEnv]).
+// file .env in the working directory, if there is one (see [ParseDotEnv]:
+// its rules apply to the lines of variables gatekeep reads; other lines,
+// an application's own, are skipped if they break them).
 // A variable set to a non-empty value in the process environment wins
 // over the file. It returns the first bad value as a [*VarError], or a bad
 // line of .env as a [*LineError]; both match [ErrInvalid].
+//
+// A variable set in either that gatekeep does not read but that looks
+// like one it does (JWT_SECERT, AUTH_STOR, ACCES_TTL: at most two edits
+// from a name it reads, the same name in another case, or a JWT_ or AUTH_
+// name) gets a warning naming the likely intended one ([Config.Notes],
+// logged by [Build]); OIDC_ names are left alone.
 func FromEnv() (Config, error) {
 	file, err := readDotEnv(DotEnvFile)
 	if err != nil {
 		return Config{}, err
 	}
-	return FromLookup(func(k string) (string, bool) {
+	c, err := FromLookup(func(k string) (string, bool) {
 		if v, ok := os.LookupEnv(k); ok && v != "" {
 			return v, true
 		}
 		v, ok := file[k]
 		return v, ok
 	})
+	if err != nil {
+		return c, err
+	}
+	names := environNames()
+	for k := range file {
+		names = append(names, k)
+	}
+	c.notes = append(c.notes, unknownVarNotes(names, knownVars())...)
+	return c, nil
 }
 
 func readDotEnv(path string) (map[string]string, error) {
@@ -48,7 +67,8 @@ func readDotEnv(path string) (map[string]string, error) {
 		return nil, &VarError{Var: path, Want: "a readable file (or none)", Err: err}
 	}
 	defer f.Close()
-	return parseDotEnv(f, path)
+	known := knownVars()
+	return parseDotEnv(f, path, func(k string) bool { return known[k] })
 }
 
 // FromLookup is [FromEnv] over lookup instead of the process environment
@@ -63,6 +83,10 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if lookup == nil {
 		return Config{}, &VarError{Var: "lookup", Want: "a non-nil function"}
 	}
+	// This function is the one place that names the variables: every name
+	// it asks lookup for is one gatekeep reads (knownVars, for the
+	// unknown-variable warnings and .env), so each is asked for whatever
+	// the others hold.
 	p := parser{lookup: lookup, raw: map[string]string{}}
 	c := Default()
 
@@ -70,11 +94,28 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := p.get("JWT_SECRET"); ok {
 		c.JWTSecret = Secret(v)
 	}
+	// JWT_SECRET_KEY is the name some express guides use.
+	if v, ok := p.get("JWT_SECRET_KEY"); ok {
+		if c.JWTSecret == "" {
+			c.JWTSecret = Secret(v)
+			p.secretFrom = "JWT_SECRET_KEY"
+			c.note(slog.LevelInfo, "config: JWT_SECRET_KEY is read as JWT_SECRET (which is unset); rename it to JWT_SECRET to silence this note")
+		} else {
+			c.note(slog.LevelWarn, "config: JWT_SECRET_KEY is ignored: JWT_SECRET is set and wins")
+		}
+	}
 	if v, ok := p.get("JWT_ALG"); ok {
 		c.JWTAlg = token.Algorithm(v)
 	}
 	p.str("JWT_PRIVATE_KEY_FILE", &c.JWTPrivateKeyFile)
-	p.seconds("JWT_EXPIRY", &c.AccessTTL)
+	p.duration("JWT_ROTATE_EVERY", &c.JWTRotateEvery)
+	p.duration("JWT_KEY_PREPUBLISH", &c.JWTKeyPrepublish)
+	if v, ok := p.get("JWT_KEY_ENCRYPTION_KEY"); ok {
+		c.JWTKeyEncryptionKey = Secret(strings.TrimSpace(v))
+	}
+	p.secrets("JWT_PREVIOUS_SECRETS", &c.JWTPreviousSecrets)
+	p.list("JWT_PREVIOUS_KEY_FILES", &c.JWTPreviousKeyFiles)
+	p.expiry("JWT_EXPIRY", &c.AccessTTL)
 	p.duration("ACCESS_TTL", &c.AccessTTL) // after JWT_EXPIRY: it wins
 	p.duration("REFRESH_TTL", &c.RefreshTTL)
 	p.duration("SESSION_MAX_AGE", &c.SessionMaxAge)
@@ -82,16 +123,19 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.duration("REFRESH_REUSE_GRACE", &c.RefreshReuseGrace)
 	p.str("JWT_ISSUER", &c.Issuer)
 	p.str("JWT_AUDIENCE", &c.Audience)
+	storeSet := false
 	if v, ok := p.get("AUTH_STORE"); ok {
-		c.Store = StoreKind(v)
+		c.Store, storeSet = StoreKind(v), true
 	}
 	p.str("BOLT_PATH", &c.BoltPath)
 	if v, ok := p.get("REDIS_URL"); ok {
 		c.RedisURL = Secret(strings.TrimSpace(v))
 	}
+	p.str("REDIS_PREFIX", &c.RedisPrefix)
 	if v, ok := p.get("DATABASE_URL"); ok {
 		c.DatabaseURL = Secret(strings.TrimSpace(v))
 	}
+	p.selectStore(&c, storeSet)
 	p.str("POSTGRES_SCHEMA", &c.PostgresSchema)
 	p.duration("REVOCATION_MAX_LAG", &c.RevocationMaxLag)
 	p.integer("LOGIN_MAX_FAILURES", &c.LoginMaxFailures)
@@ -114,6 +158,10 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, p.err
 	}
 	if err := c.validate(p.raw); err != nil {
+		var ve *VarError
+		if p.secretFrom != "" && errors.As(err, &ve) && ve.Var == "JWT_SECRET" {
+			ve.Var = p.secretFrom + " (read as JWT_SECRET)"
+		}
 		return Config{}, err
 	}
 	return c, nil
@@ -125,6 +173,9 @@ type parser struct {
 	lookup func(string) (string, bool)
 	raw    map[string]string
 	err    error
+	// secretFrom is the variable the JWT secret came from when it is not
+	// JWT_SECRET, for errors about it.
+	secretFrom string
 }
 
 func (p *parser) get(name string) (string, bool) {
@@ -139,6 +190,13 @@ func (p *parser) get(name string) (string, bool) {
 		p.raw[name] = v
 	}
 	return v, true
+}
+
+// isSet reports whether name has a non-empty value (as get would),
+// without recording it.
+func (p *parser) isSet(name string) bool {
+	v, ok := p.lookup(name)
+	return ok && strings.TrimSpace(v) != ""
 }
 
 func (p *parser) fail(err error) {
@@ -166,19 +224,19 @@ func (p *parser) duration(name string, dst *time.Duration) {
 	*dst = d
 }
 
-// seconds reads JWT_EXPIRY: whole seconds, as jsonwebtoken's expiresIn
-// takes a number.
-func (p *parser) seconds(name string, dst *time.Duration) {
+// expiry reads JWT_EXPIRY: seconds, or a span as jsonwebtoken's expiresIn
+// takes it ([parseExpiry]).
+func (p *parser) expiry(name string, dst *time.Duration) {
 	v, ok := p.get(name)
 	if !ok {
 		return
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 || time.Duration(n)*time.Second > MaxAccessTTL {
-		p.fail(varErr(name, "a whole number of seconds from 1 to 86400 (or set ACCESS_TTL as a Go duration)", v))
+	d, ok := parseExpiry(v)
+	if !ok {
+		p.fail(varErr(name, expiryWant, v))
 		return
 	}
-	*dst = time.Duration(n) * time.Second
+	*dst = d
 }
 
 func (p *parser) integer(name string, dst *int) {

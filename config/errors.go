@@ -89,7 +89,26 @@ func clip(s string) string {
 	return s[:max] + "…"
 }
 
-// oneLine keeps an error message on one line whatever a cause says.
+// oneLine keeps an error message on one line whatever a cause says: its
+// lines are joined with one space, their indentation dropped, and a line
+// that repeats the one before it (pgx reports each connection attempt,
+// the same twice under sslmode=prefer) is dropped.
 func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	var b strings.Builder
+	prev := ""
+	for i, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		line = strings.TrimSpace(line)
+		if line == "" || i > 0 && line == prev {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(line)
+		prev = line
+	}
+	return b.String()
 }

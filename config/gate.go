@@ -87,6 +87,7 @@ func BuildGate(ctx context.Context, cfg Config, opts ...BuildOption) (*GateStack
 	if bc.logger == nil {
 		bc.logger = slog.Default()
 	}
+	cfg.logNotes(ctx, bc.logger)
 	ropts := []token.RemoteOption{token.WithRemoteAlgorithm(cfg.JWTAlg)}
 	if bc.now != nil {
 		ropts = append(ropts, token.WithRemoteClock(bc.now))

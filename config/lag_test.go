@@ -94,14 +94,23 @@ func TestRevocationMaxLagHoldsAcrossInstances(t *testing.T) {
 			for i := range 30 {
 				id := fmt.Sprintf("sid-%d", i)
 				// Warm B's view with a check that passes before the revocation.
+				// Under this load a round trip to Redis may time out: that
+				// answer is "revoked" (fail closed), never a pass, so only a
+				// pass after the bound is a failure of the bound.
 				revoked, err := b.Store.IsRevoked(ctx, store.Check{SessionID: id, IssuedAt: issued})
-				require.NoError(t, err)
-				require.False(t, revoked)
+				if err != nil {
+					require.ErrorIs(t, err, store.ErrUnavailable)
+					require.True(t, revoked, "an error answers revoked")
+				} else {
+					require.False(t, revoked)
+				}
 				require.NoError(t, a.Store.Revoke(ctx, id, time.Now().Add(time.Hour)))
 				acked := time.Now()
 				time.Sleep(time.Until(acked.Add(cfg.RevocationMaxLag)))
 				revoked, err = b.Store.IsRevoked(ctx, store.Check{SessionID: id, IssuedAt: issued})
-				require.NoError(t, err)
+				if err != nil {
+					require.ErrorIs(t, err, store.ErrUnavailable)
+				}
 				require.True(t, revoked, "round %d: a revocation acknowledged %s ago on A passed on B (REVOCATION_MAX_LAG=%s)", i, time.Since(acked), lag)
 			}
 		})

@@ -54,6 +54,9 @@ func TestBuildPostgresRefused(t *testing.T) {
 	assert.Nil(t, st)
 	assert.Less(t, time.Since(start), 10*time.Second)
 	assert.True(t, strings.HasPrefix(err.Error(), "config: DATABASE_URL: want a PostgreSQL that answers at start"), err.Error())
+	// The cause, once, on a plain line.
+	assert.Equal(t, 1, strings.Count(err.Error(), "connect: connection refused"), err.Error())
+	assert.NotContains(t, err.Error(), "\t")
 	assert.ErrorIs(t, err, config.ErrInvalid)
 	assert.ErrorIs(t, err, store.ErrUnavailable)
 	assert.NotContains(t, err.Error(), "Zq9s3")

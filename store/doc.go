@@ -7,6 +7,11 @@
 // Cluster); all of them pass the conformance suite in store/storetest, and a
 // third-party store can run it too.
 //
+// Optional capabilities are interfaces of their own, found by type
+// assertion: [Pinger], [WriteChecker], and [KeyStore], the signing key
+// ring that token/rotation shares between instances (proven by
+// storetest.RunKeyStore).
+//
 // # Usage
 //
 // Pick an implementation and hand it to the Authenticator; nothing else

@@ -48,4 +48,8 @@ var (
 	// ErrUnavailable means a remote key source could not be reached or
 	// answered badly. Callers fail closed on it.
 	ErrUnavailable = errors.New("token: key source unavailable")
+	// ErrSealed means a sealed signing key cannot be opened: the wrong
+	// key-encryption key, a record altered at rest, or a sealed key moved
+	// to another kid or algorithm.
+	ErrSealed = errors.New("token: sealed key cannot be opened")
 )

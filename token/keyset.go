@@ -167,3 +167,34 @@ func (ks *KeySet) Public() *KeySet {
 	}
 	return out
 }
+
+// Replace swaps the whole content of the set in one step: active (nil for
+// none, after which a [Signer] over the set refuses to sign) and the
+// verify-only keys. Lookups see either the old set or the new one, never
+// a mix. Kids must be distinct and active must be able to sign; an
+// empty set is allowed here (it verifies nothing), unlike in
+// [NewKeySet], and it gives a zero KeySet (new(KeySet), unusable until
+// then) its first content. It is how a key rotator publishes each reload.
+func (ks *KeySet) Replace(active *Key, verifyOnly ...*Key) error {
+	s := &keySnapshot{keys: make(map[string]*Key, 1+len(verifyOnly))}
+	if active != nil {
+		if !active.CanSign() {
+			return fmt.Errorf("%w: active key %q cannot sign", ErrInvalidKey, active.kid)
+		}
+		s.keys[active.kid] = active
+		s.active = active
+	}
+	for _, k := range verifyOnly {
+		if k == nil {
+			return fmt.Errorf("%w: nil key", ErrInvalidConfig)
+		}
+		if _, dup := s.keys[k.kid]; dup {
+			return fmt.Errorf("%w: duplicate kid %q", ErrInvalidConfig, k.kid)
+		}
+		s.keys[k.kid] = k
+	}
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	ks.snap.Store(s)
+	return nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +39,14 @@ type checkResult struct {
 	Warnings   []string  `json:"warnings"`
 }
 
+// redactedList shows how many secrets a list holds, never one of them.
+func redactedList(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(strings.Repeat("[REDACTED],", n), ",")
+}
+
 // settings lists every field of cfg by its variable; secrets print as
 // config.Secret does, "[REDACTED]". A test keeps it in step with Config.
 func settings(cfg config.Config) []setting {
@@ -57,6 +64,11 @@ func settings(cfg config.Config) []setting {
 		{Var: "JWT_SECRET", Value: cfg.JWTSecret.String()},
 		{Var: "JWT_ALG", Value: string(cfg.JWTAlg)},
 		{Var: "JWT_PRIVATE_KEY_FILE", Value: cfg.JWTPrivateKeyFile},
+		{Var: "JWT_ROTATE_EVERY", Value: d(cfg.JWTRotateEvery)},
+		{Var: "JWT_KEY_PREPUBLISH", Value: d(cfg.JWTKeyPrepublish)},
+		{Var: "JWT_KEY_ENCRYPTION_KEY", Value: cfg.JWTKeyEncryptionKey.String()},
+		{Var: "JWT_PREVIOUS_SECRETS", Value: redactedList(len(cfg.JWTPreviousSecrets))},
+		{Var: "JWT_PREVIOUS_KEY_FILES", Value: strings.Join(cfg.JWTPreviousKeyFiles, ",")},
 		{Var: "ACCESS_TTL", Value: d(cfg.AccessTTL)},
 		{Var: "REFRESH_TTL", Value: d(cfg.RefreshTTL)},
 		{Var: "SESSION_MAX_AGE", Value: d(cfg.SessionMaxAge)},
@@ -67,6 +79,7 @@ func settings(cfg config.Config) []setting {
 		{Var: "AUTH_STORE", Value: string(cfg.Store)},
 		{Var: "BOLT_PATH", Value: cfg.BoltPath},
 		{Var: "REDIS_URL", Value: cfg.RedisURL.String()},
+		{Var: "REDIS_PREFIX", Value: cfg.RedisPrefix},
 		{Var: "DATABASE_URL", Value: cfg.DatabaseURL.String()},
 		{Var: "POSTGRES_SCHEMA", Value: cfg.PostgresSchema},
 		{Var: "REVOCATION_MAX_LAG", Value: d(cfg.RevocationMaxLag)},
@@ -160,11 +173,7 @@ func (c *cli) sources(list []setting) {
 	if dotEnv == "" {
 		dotEnv = config.DotEnvFile
 	}
-	var file map[string]string
-	if f, err := os.Open(dotEnv); err == nil {
-		file, _ = config.ParseDotEnv(f) // loadConfig read it without error
-		f.Close()
-	}
+	file, _ := config.ReadDotEnv(dotEnv) // loadConfig read it without error
 	from := func(name string) string {
 		if c.env(name) != "" {
 			return "env"
@@ -176,9 +185,23 @@ func (c *cli) sources(list []setting) {
 	}
 	for i := range list {
 		s := from(list[i].Var)
-		if s == "" && list[i].Var == "ACCESS_TTL" {
-			if s = from("JWT_EXPIRY"); s != "" {
-				s += " JWT_EXPIRY"
+		// Variables read in another's place.
+		var alt []string
+		switch list[i].Var {
+		case "ACCESS_TTL":
+			alt = []string{"JWT_EXPIRY"}
+		case "JWT_SECRET":
+			alt = []string{"JWT_SECRET_KEY"}
+		case "AUTH_STORE": // unset, a store's variable selects it
+			if list[i].Value != string(config.StoreMemory) {
+				alt = []string{"REDIS_URL", "BOLT_PATH", "DATABASE_URL"}
+			}
+		}
+		for _, a := range alt {
+			if s == "" {
+				if s = from(a); s != "" {
+					s += " " + a
+				}
 			}
 		}
 		if s == "" {

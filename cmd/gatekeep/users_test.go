@@ -205,8 +205,9 @@ func TestUsersMemoryRefused(t *testing.T) {
 
 func TestUsersStoreUnreachable(t *testing.T) {
 	// A port nothing listens on: the error names REDIS_URL, as the server's does.
-	r := gk(t, invocation{args: args("users", "list"), env: map[string]string{"AUTH_STORE": "redis", "REDIS_URL": "redis://127.0.0.1:1/0", "JWT_SECRET": testSecret}})
+	r := gk(t, invocation{args: args("users", "list"), env: map[string]string{"AUTH_STORE": "redis", "REDIS_URL": "redis://:pw-Zq9s3@127.0.0.1:1/0", "JWT_SECRET": testSecret}})
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "gatekeep: config: REDIS_URL: want a Redis that answers at start")
-	assert.NotContains(t, r.stderr, "127.0.0.1:1")
+	assert.Contains(t, r.stderr, "connect: connection refused", "the cause, in gatekeep's line")
+	assert.NotContains(t, r.stderr, "pw-Zq9s3", "the URL's password")
 }

@@ -22,6 +22,7 @@ type Store struct {
 	users    userTable
 	sessions sessionTable
 	counters counterTable
+	keyRing  keyRing
 
 	seed   maphash.Seed
 	shards [revShards]revShard

@@ -19,7 +19,7 @@ import (
 func RunMain(t *testing.T, newHandler func(*config.Stack) http.Handler) {
 	run := func(ctx context.Context) error { return serve.Run(ctx, newHandler) }
 	// Variables of the test's own environment must not leak in.
-	for _, k := range []string{"JWT_SECRET", "JWT_ALG", "ADMIN_USERNAME", "ADMIN_PASSWORD", "MAIL_DIR", "COOKIE_MODE", "BOLT_PATH"} {
+	for _, k := range []string{"JWT_SECRET", "JWT_ALG", "ADMIN_USERNAME", "ADMIN_PASSWORD", "MAIL_DIR", "COOKIE_MODE", "BOLT_PATH", "REDIS_URL", "DATABASE_URL"} {
 		t.Setenv(k, "")
 	}
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -83,9 +82,9 @@ func RunGate(ctx context.Context, newHandler func(*config.GateStack) http.Handle
 
 // listen serves h on addr until ctx ends, then shuts down gracefully.
 func listen(ctx context.Context, addr, storeKind string, h http.Handler) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := config.Listen(addr) // an error names ADDR, such as an address in use
 	if err != nil {
-		return fmt.Errorf("config: ADDR: %w", err) // such as an address in use
+		return err
 	}
 	srv := &http.Server{
 		Handler:           h,

@@ -1,0 +1,17 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/gatekeep/gatekeep/store"
+	"github.com/gatekeep/gatekeep/store/memory"
+	"github.com/gatekeep/gatekeep/store/storetest"
+)
+
+func TestKeyStoreConformance(t *testing.T) {
+	storetest.RunKeyStore(t, func(t *testing.T) store.KeyStore {
+		s := memory.New()
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
