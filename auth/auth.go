@@ -81,11 +81,12 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	st = observeStore(st, cfg.observer, cfg.logger, cfg.now)
 	g, err := newGate(verifier, st, cfg.gateConfig)
 	if err != nil {
 		return nil, err
 	}
+	g.watch.now = cfg.now
+	st = observeStore(st, g.watch) // the Gate and the lifecycle watch one store
 	a := &Authenticator{
 		Gate:      g,
 		signer:    signer,

@@ -39,6 +39,7 @@ type Gate struct {
 	// cookies is nil unless cookie mode is on.
 	cookies *cookieMode
 	obs     Observer // nil unless WithObserver
+	watch   *storeWatch
 }
 
 // RequestGuard is the request side a [*Gate] and an [*Authenticator]
@@ -110,7 +111,7 @@ func newGate(v token.Verifier, r store.Revoker, gc gateConfig) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{
-		verifier: v, revoker: observeRevoker(r, gc.observer, gc.logger),
+		verifier: v, revoker: r, watch: newStoreWatch(gc.logger, gc.observer, nil),
 		issuer: gc.issuer, audience: gc.audience,
 		log: gc.logger, onError: gc.errorHandler, policy: gc.policy, obs: gc.observer,
 	}
@@ -292,9 +293,13 @@ func (g *Gate) checkIssuerAudience(c *token.Claims) error {
 
 // checkRevoked asks the Revoker; a store that cannot answer fails closed.
 func (g *Gate) checkRevoked(ctx context.Context, c *token.Claims) error {
+	t := g.watch.begin()
 	revoked, err := g.revoker.IsRevoked(ctx, store.Check{
 		TokenID: c.ID, SessionID: c.SessionID, UserID: c.Subject, IssuedAt: c.IssuedAt,
 	})
+	if err != nil || g.watch.busy() {
+		g.watch.report(ctx, "IsRevoked", t, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: revocation check: %w", ErrUnavailable, err)
 	}

@@ -206,7 +206,8 @@ func TestWatchedStoreKeepsAbilities(t *testing.T) {
 	t.Cleanup(func() { _ = m.Close() })
 	_, pinger := store.Store(m).(store.Pinger)
 	_, writer := store.Store(m).(store.WriteChecker)
-	st := observeStore(m, nil, slog.New(&logSink{}), nil)
+	w := newStoreWatch(slog.New(&logSink{}), nil, nil)
+	st := observeStore(m, w)
 	_, p2 := st.(store.Pinger)
 	_, w2 := st.(store.WriteChecker)
 	assert.Equal(t, pinger, p2)
@@ -214,7 +215,7 @@ func TestWatchedStoreKeepsAbilities(t *testing.T) {
 	assert.Same(t, m, st.(interface{ Unwrap() store.Store }).Unwrap())
 
 	type onlyStore struct{ store.Store }
-	bare := observeStore(onlyStore{m}, nil, slog.New(&logSink{}), nil)
+	bare := observeStore(onlyStore{m}, w)
 	_, p3 := bare.(store.Pinger)
 	_, w3 := bare.(store.WriteChecker)
 	assert.False(t, p3 || w3, "the wrapper claims an ability the store lacks")

@@ -15,7 +15,7 @@ import (
 // before its recovery is logged: a store that flaps (answers one call, fails
 // the next) stays one outage, so an outage costs two log lines however
 // often its calls fail, and at most two lines are logged per outageSettle.
-var outageSettle = 5 * time.Second
+const outageSettle = 5 * time.Second
 
 // storeWatch follows the store's health from the outcome of its calls, a
 // two-state machine: up until a call fails (a fault, not an answer such as
@@ -62,84 +62,90 @@ func (w *storeWatch) note(ctx context.Context, op string, err error) {
 	}
 	now := w.now()
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	var line string
+	var attrs []slog.Attr
+	var event Event
 	switch {
 	case fault && !w.down.Load():
 		w.down.Store(true)
 		w.since, w.lastFault, w.faults = now, now, 1
-		w.log.LogAttrs(ctx, slog.LevelWarn, "auth.store_unavailable",
-			slog.String("op", op), slog.String("error", err.Error()))
-		if w.obs != nil {
-			w.obs.Event(ctx, EventStoreDown)
-		}
+		line, event = "auth.store_unavailable", EventStoreDown
+		attrs = []slog.Attr{slog.String("op", op), slog.String("error", err.Error())}
 	case fault:
 		w.lastFault = now
 		w.faults++
 	case w.down.Load() && now.Sub(w.lastFault) >= outageSettle:
 		w.down.Store(false)
-		w.log.LogAttrs(ctx, slog.LevelWarn, "auth.store_recovered",
-			slog.Duration("down_for", now.Sub(w.since)), slog.Int64("failed_calls", w.faults))
-		if w.obs != nil {
-			w.obs.Event(ctx, EventStoreUp)
-		}
+		line, event = "auth.store_recovered", EventStoreUp
+		attrs = []slog.Attr{slog.Duration("down_for", now.Sub(w.since)), slog.Int64("failed_calls", w.faults)}
+	}
+	w.mu.Unlock()
+	// Logged and observed outside the lock, so that a slow log handler or
+	// Observer holds up no other store call.
+	if line == "" {
+		return
+	}
+	w.log.LogAttrs(ctx, slog.LevelWarn, line, attrs...)
+	if w.obs != nil {
+		w.obs.Event(ctx, event)
 	}
 }
 
-// watchedStore wraps the store an Authenticator (or the Revoker a Gate)
-// uses: every call feeds the storeWatch and, with an Observer, is timed.
-// It keeps the wrapped store's optional abilities ([store.Pinger],
-// [store.WriteChecker]) by the types observeStore picks; Unwrap returns
-// the store itself.
-type watchedStore struct {
-	st  store.Store   // nil when only a Revoker is wrapped
-	rev store.Revoker // st, or the Gate's Revoker
-	obs Observer
-	w   storeWatch
-}
-
-// watched marks a Revoker that is already a watchedStore, so that the Gate
-// inside an Authenticator does not wrap the Authenticator's store twice.
-type watched interface{ watchedBy() *storeWatch }
-
-func (s *watchedStore) watchedBy() *storeWatch { return &s.w }
-
-// Unwrap returns the store as it was given to [New].
-func (s *watchedStore) Unwrap() store.Store { return s.st }
-
-// epoch is the origin of begin's monotonic readings.
-var epoch = time.Now()
-
-// begin starts timing a call, when there is an Observer to tell: a
+// begin starts timing a store call, when there is an Observer to tell: a
 // monotonic reading.
-func (s *watchedStore) begin() time.Duration {
-	if s.obs == nil {
+func (w *storeWatch) begin() time.Duration {
+	if w.obs == nil {
 		return 0
 	}
 	return time.Since(epoch)
 }
 
-// end reports a call that began at t. IsRevoked, on every request's path,
-// has it written out: a healthy store and no Observer then cost three
-// tests (one an atomic load) and no call.
+// busy reports whether a successful call must be reported: there is an
+// Observer, or an outage to end. Callers on the request path write
+// "err != nil || w.busy()" out, so that a healthy store without an
+// Observer costs two tests and an atomic load, and no call.
+func (w *storeWatch) busy() bool { return w.obs != nil || w.down.Load() }
+
+// report tells the Observer of a call that began at t and feeds the
+// state machine.
+func (w *storeWatch) report(ctx context.Context, op string, t time.Duration, err error) {
+	if w.obs != nil {
+		w.obs.StoreCall(ctx, StoreCall{Op: op, Duration: time.Since(epoch) - t, Err: err})
+	}
+	if err != nil || w.down.Load() {
+		w.note(ctx, op, err)
+	}
+}
+
+// epoch is the origin of begin's monotonic readings.
+var epoch = time.Now()
+
+// watchedStore wraps the store an Authenticator uses: every call feeds the
+// storeWatch and, with an Observer, is timed. The revocation check on
+// every request does not go through it: the Gate reports that call to the
+// same storeWatch itself (Gate.checkRevoked). It keeps the wrapped store's
+// optional abilities ([store.Pinger], [store.WriteChecker]) by the types
+// observeStore picks; Unwrap returns the store itself.
+type watchedStore struct {
+	st store.Store
+	w  *storeWatch
+}
+
+// Unwrap returns the store as it was given to [New].
+func (s *watchedStore) Unwrap() store.Store { return s.st }
+
+func (s *watchedStore) begin() time.Duration { return s.w.begin() }
+
+// end reports a call that began at t.
 func (s *watchedStore) end(ctx context.Context, op string, t time.Duration, err error) {
-	if err != nil || s.obs != nil || s.w.down.Load() {
-		s.report(ctx, op, t, err)
+	if err != nil || s.w.busy() {
+		s.w.report(ctx, op, t, err)
 	}
 }
 
-func (s *watchedStore) report(ctx context.Context, op string, t time.Duration, err error) {
-	if s.obs != nil {
-		s.obs.StoreCall(ctx, StoreCall{Op: op, Duration: time.Since(epoch) - t, Err: err})
-	}
-	if err != nil || s.w.down.Load() {
-		s.w.note(ctx, op, err)
-	}
-}
-
-// observeStore wraps st for New.
-func observeStore(st store.Store, obs Observer, log *slog.Logger, now func() time.Time) store.Store {
-	s := &watchedStore{st: st, rev: st, obs: obs}
-	s.w.init(log, obs, now)
+// observeStore wraps st for New, reporting to w.
+func observeStore(st store.Store, w *storeWatch) store.Store {
+	s := &watchedStore{st: st, w: w}
 	p, isPinger := st.(store.Pinger)
 	wc, isWriter := st.(store.WriteChecker)
 	switch {
@@ -151,38 +157,6 @@ func observeStore(st store.Store, obs Observer, log *slog.Logger, now func() tim
 		return &watchedWriter{s, wc}
 	}
 	return s
-}
-
-// observeRevoker wraps a Gate's Revoker, unless it is New's watchedStore.
-func observeRevoker(r store.Revoker, obs Observer, log *slog.Logger) store.Revoker {
-	if _, ok := r.(watched); ok {
-		return r
-	}
-	s := &watchedStore{rev: r, obs: obs}
-	s.w.init(log, obs, nil)
-	return &watchedRevoker{s}
-}
-
-// watchedRevoker is a Gate's own Revoker, watched: only the Revoker's
-// methods.
-type watchedRevoker struct{ s *watchedStore }
-
-func (r *watchedRevoker) watchedBy() *storeWatch { return &r.s.w }
-
-func (r *watchedRevoker) Revoke(ctx context.Context, id string, until time.Time) error {
-	return r.s.Revoke(ctx, id, until)
-}
-
-func (r *watchedRevoker) RevokeUserBefore(ctx context.Context, userID string, before, until time.Time) error {
-	return r.s.RevokeUserBefore(ctx, userID, before, until)
-}
-
-func (r *watchedRevoker) IsRevoked(ctx context.Context, c store.Check) (bool, error) {
-	return r.s.IsRevoked(ctx, c)
-}
-
-func (r *watchedRevoker) UseOnce(ctx context.Context, id string, until time.Time) (bool, error) {
-	return r.s.UseOnce(ctx, id, until)
 }
 
 type watchedPinger struct {
@@ -228,7 +202,6 @@ var (
 	_ store.WriteChecker = (*watchedWriter)(nil)
 	_ store.Pinger       = (*watchedPingWriter)(nil)
 	_ store.WriteChecker = (*watchedPingWriter)(nil)
-	_ store.Revoker      = (*watchedRevoker)(nil)
 )
 
 // The store's methods, each timed and watched.
@@ -326,30 +299,28 @@ func (s *watchedStore) UserSessions(ctx context.Context, userID string) ([]*stor
 
 func (s *watchedStore) Revoke(ctx context.Context, id string, until time.Time) error {
 	t := s.begin()
-	err := s.rev.Revoke(ctx, id, until)
+	err := s.st.Revoke(ctx, id, until)
 	s.end(ctx, "Revoke", t, err)
 	return err
 }
 
 func (s *watchedStore) RevokeUserBefore(ctx context.Context, userID string, before, until time.Time) error {
 	t := s.begin()
-	err := s.rev.RevokeUserBefore(ctx, userID, before, until)
+	err := s.st.RevokeUserBefore(ctx, userID, before, until)
 	s.end(ctx, "RevokeUserBefore", t, err)
 	return err
 }
 
 func (s *watchedStore) IsRevoked(ctx context.Context, c store.Check) (bool, error) {
 	t := s.begin()
-	revoked, err := s.rev.IsRevoked(ctx, c)
-	if err != nil || s.obs != nil || s.w.down.Load() { // end, inlined
-		s.report(ctx, "IsRevoked", t, err)
-	}
+	revoked, err := s.st.IsRevoked(ctx, c)
+	s.end(ctx, "IsRevoked", t, err)
 	return revoked, err
 }
 
 func (s *watchedStore) UseOnce(ctx context.Context, id string, until time.Time) (bool, error) {
 	t := s.begin()
-	first, err := s.rev.UseOnce(ctx, id, until)
+	first, err := s.st.UseOnce(ctx, id, until)
 	s.end(ctx, "UseOnce", t, err)
 	return first, err
 }
