@@ -24,7 +24,7 @@ const outageSettle = 5 * time.Second
 // warning (auth.store_unavailable); down until a call succeeds at least
 // outageSettle after the last failure, which logs one warning
 // (auth.store_recovered). While up, a successful call costs one atomic
-// load.
+// load (see busy).
 type storeWatch struct {
 	log  *slog.Logger
 	obs  Observer
@@ -37,17 +37,13 @@ type storeWatch struct {
 	faults    int64 // failed calls in this outage
 }
 
+// newStoreWatch returns a watch logging to log and telling obs (nil for
+// none), on the clock now (nil for time.Now).
 func newStoreWatch(log *slog.Logger, obs Observer, now func() time.Time) *storeWatch {
-	w := &storeWatch{}
-	w.init(log, obs, now)
-	return w
-}
-
-func (w *storeWatch) init(log *slog.Logger, obs Observer, now func() time.Time) {
 	if now == nil {
 		now = time.Now
 	}
-	w.log, w.obs, w.now = log, obs, now
+	return &storeWatch{log: log, obs: obs, now: now}
 }
 
 // note is called with the result of every store call: a fault, or (to end
