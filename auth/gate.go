@@ -237,10 +237,15 @@ func (g *Gate) Authenticate(r *http.Request) (*Principal, error) {
 // AuthenticateToken verifies an access token obtained by the caller (from
 // a WebSocket subprotocol, say) exactly as [Gate.Authenticate] does with a
 // header's.
-func (g *Gate) AuthenticateToken(ctx context.Context, tok string) (_ *Principal, err error) {
+func (g *Gate) AuthenticateToken(ctx context.Context, tok string) (*Principal, error) {
+	p, err := g.authenticateToken(ctx, tok)
 	if g.obs != nil {
-		defer g.observed(ctx, &err)
+		g.obs.Authentication(ctx, outcomeOf(err))
 	}
+	return p, err
+}
+
+func (g *Gate) authenticateToken(ctx context.Context, tok string) (*Principal, error) {
 	c, err := g.verifier.Verify(ctx, token.Access, tok)
 	if err != nil {
 		return nil, verifyErr(err)

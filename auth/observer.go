@@ -171,9 +171,3 @@ func (g *Gate) observe(ctx context.Context, e Event) {
 		g.obs.Event(ctx, e)
 	}
 }
-
-// observed reports an authentication's outcome; AuthenticateToken defers
-// it (only when there is an observer) with its result error.
-func (g *Gate) observed(ctx context.Context, err *error) {
-	g.obs.Authentication(ctx, outcomeOf(*err))
-}
