@@ -104,10 +104,11 @@ func forgotKey(canonical string) string {
 // It returns nil whether or not the user exists, after the same work
 // (throttle, one user lookup; the token is signed and sent in the
 // background), so neither the answer nor its timing tells whether the
-// account exists. Beyond [WithPasswordResetThrottle] requests for one name
-// (counted alike for names that exist and names that do not) the error is
-// a [*ThrottledError]. Without a Notifier nothing is sent, and a warning is
-// logged once. This is POST /auth/password/forgot without HTTP.
+// account exists. Beyond [WithForgotPasswordLimit] requests from the
+// client IP or in total, or [WithPasswordResetThrottle] requests for one
+// name (counted alike for names that exist and names that do not), the
+// error is a [*ThrottledError]. Without a Notifier nothing is sent, and a
+// warning is logged once. This is POST /auth/password/forgot without HTTP.
 func (a *Authenticator) ForgotPassword(ctx context.Context, username string, cl Client) error {
 	if username == "" {
 		return describe(ErrInvalidRequest, "username is required")
@@ -118,6 +119,11 @@ func (a *Authenticator) ForgotPassword(ctx context.Context, username string, cl 
 	name, nameErr := store.CanonicalUsername(in.Username)
 	if nameErr != nil {
 		name = in.Username
+	}
+	// Per client IP and in total first, so that made-up names beyond
+	// those limits never get a per-account counter.
+	if err := a.limitRequest(ctx, "auth:forgot", a.cfg.forgotLimit, cl.IP, now); err != nil {
+		return err
 	}
 	n, resetAt, err := a.st.Incr(ctx, forgotKey(name), a.cfg.resetWindow)
 	if err != nil {
@@ -298,8 +304,9 @@ func (a *Authenticator) ResetPassword(ctx context.Context, resetToken, newPasswo
 	if err := a.RevokeUser(ctx, u.ID); err != nil {
 		return err
 	}
-	// The user proved control of their mailbox: lift a login lockout.
-	if err := a.st.Reset(ctx, accountKey(u.Username)); err != nil {
+	// The user proved control of their mailbox: lift the login lockout
+	// of the client that reset, and the account's slowing.
+	if err := errors.Join(a.st.Reset(ctx, accountKey(u.Username)), a.st.Reset(ctx, lockKey(u.Username, cl.IP))); err != nil {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_throttle_reset_failed", slog.String("user_id", u.ID))
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.password_reset",
@@ -334,15 +341,18 @@ func (a *Authenticator) ChangePassword(ctx context.Context, p *Principal, curren
 	}
 	now := a.cfg.now()
 	ipAttr := slog.String("ip", cl.IP.String())
-	ipk, acct := ipKey(cl.IP), accountKey(u.Username)
+	ipk, acct, lock := ipKey(cl.IP), accountKey(u.Username), lockKey(u.Username, cl.IP)
 	release, err := a.throttleIP(ctx, ipk, now)
 	if err != nil {
 		a.auditThrottled(ctx, err, ipAttr)
 		return err
 	}
 	defer release()
-	if err := a.chargeAccount(ctx, acct, now); err != nil {
+	if err := a.chargeAccount(ctx, lock, now); err != nil {
 		a.auditThrottled(ctx, err, ipAttr)
+		return err
+	}
+	if err := a.slowAccount(ctx, acct, ipAttr); err != nil {
 		return err
 	}
 	cur := in.CurrentPassword
@@ -358,13 +368,13 @@ func (a *Authenticator) ChangePassword(ctx context.Context, p *Principal, curren
 		}
 	}
 	if !ok {
-		if _, _, err := a.st.Incr(ctx, ipk, a.cfg.loginWindow); err != nil {
-			return storeErr("login throttle", err)
+		if err := a.countFailure(ctx, ipk, acct); err != nil {
+			return err
 		}
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.password_change_failed", slog.String("user_id", u.ID), ipAttr)
 		return ErrInvalidCredentials
 	}
-	if err := a.st.Reset(ctx, acct); err != nil {
+	if err := a.st.Reset(ctx, lock); err != nil {
 		return storeErr("login throttle", err)
 	}
 	hash, err := a.hashPassword(ctx, in.NewPassword)

@@ -33,7 +33,11 @@ type Authenticator struct {
 	hashSlots chan struct{}
 	// hashWaiting counts requests waiting for a hashing slot.
 	hashWaiting atomic.Int64
-	dummyHash   string
+	// bulkSlots bounds the hash slots registrations hold (bulkShare).
+	bulkSlots chan struct{}
+	dummyHash string
+	// dummies equalise logins over the hash parameter sets present.
+	dummies dummies
 	// ipInflight counts logins per client IP being checked right now.
 	ipInflight inflight
 	// health rate-limits GET /healthz's write probe.
@@ -93,6 +97,7 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 		st:        st,
 		cfg:       cfg,
 		hashSlots: make(chan struct{}, cfg.maxHashes),
+		bulkSlots: make(chan struct{}, bulkShare(cfg.maxHashes)),
 
 		notifySlots: make(chan struct{}, maxPendingNotifications),
 	}
@@ -102,6 +107,9 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 	_, _ = rand.Read(pw[:])
 	if a.dummyHash, err = cfg.hasher.Hash(hex.EncodeToString(pw[:])); err != nil {
 		return nil, fmt.Errorf("%w: the hasher cannot hash", ErrInvalidConfig)
+	}
+	if set := paramSetOf(a.dummyHash); set != "" {
+		a.dummies.list = []dummyHash{{set, a.dummyHash}}
 	}
 	return a, nil
 }

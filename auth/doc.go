@@ -62,6 +62,12 @@
 // refusing cross-origin unsafe requests authenticated by them
 // (http.CrossOriginProtection).
 //
+// [Authenticator.MountWith] mounts a subset of the routes, or under a
+// prefix ([MountOptions]), beside an application's own: a path the
+// application already serves is left out and reported, never replaced.
+// [WithLegacyTokens] also accepts a Node express application's access
+// tokens during a migration.
+//
 // Role guards decide with an [rbac.Requirement]: pass [WithPolicy] for role
 // inheritance, or build a requirement yourself and use
 // [Gate.Guard].

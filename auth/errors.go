@@ -63,6 +63,10 @@ var (
 	// bytes when hashing with bcrypt (which would otherwise ignore the
 	// rest).
 	ErrPasswordTooLong = errors.New("auth: password too long")
+	// ErrPasswordCommon means a new password is, in any letter case, one
+	// of the 3000 most common passwords of at least 8 bytes (ASVS 5.0
+	// V6.2.4).
+	ErrPasswordCommon = errors.New("auth: password too common")
 	// ErrUnknownHash means a stored password hash is in no format this
 	// package verifies, or is corrupt.
 	ErrUnknownHash = errors.New("auth: unrecognised password hash")

@@ -38,8 +38,10 @@ type Gate struct {
 	policy   *rbac.Policy
 	// cookies is nil unless cookie mode is on.
 	cookies *cookieMode
-	obs     Observer // nil unless WithObserver
-	watch   *storeWatch
+	// legacy is nil unless WithLegacyTokens is given (auth/legacy.go).
+	legacy *token.LegacyVerifier
+	obs    Observer // nil unless WithObserver
+	watch  *storeWatch
 }
 
 // RequestGuard is the request side a [*Gate] and an [*Authenticator]
@@ -70,6 +72,7 @@ type gateConfig struct {
 	policy          *rbac.Policy
 	cookies         *CookieConfig
 	insecureCookies bool
+	legacy          *token.LegacyVerifier
 	observer        Observer
 }
 
@@ -113,7 +116,8 @@ func newGate(v token.Verifier, r store.Revoker, gc gateConfig) (*Gate, error) {
 	g := &Gate{
 		verifier: v, revoker: r, watch: newStoreWatch(gc.logger, gc.observer, nil),
 		issuer: gc.issuer, audience: gc.audience,
-		log: gc.logger, onError: gc.errorHandler, policy: gc.policy, obs: gc.observer,
+		log: gc.logger, onError: gc.errorHandler, policy: gc.policy,
+		legacy: gc.legacy, obs: gc.observer,
 	}
 	if gc.cookies != nil {
 		var err error
@@ -154,6 +158,9 @@ type Principal struct {
 	// The slice may be shared with the verified-token cache: read it, or
 	// copy it before changing an element (append is safe).
 	Roles []string
+	// Legacy is true for a token accepted by [WithLegacyTokens]: it
+	// belongs to no session (SessionID is empty) and is never refreshed.
+	Legacy bool
 	// Claims are all the verified claims. When the token carries
 	// application claims ([WithClaims]), Claims.Extra is their
 	// [token.RawClaims]: read them with [ClaimsAs] or [Principal.DecodeClaims].
@@ -247,6 +254,9 @@ func (g *Gate) AuthenticateToken(ctx context.Context, tok string) (*Principal, e
 
 func (g *Gate) authenticateToken(ctx context.Context, tok string) (*Principal, error) {
 	c, err := g.verifier.Verify(ctx, token.Access, tok)
+	if err != nil && g.legacy != nil && errors.Is(err, token.ErrWrongType) {
+		return g.authenticateLegacy(ctx, tok) // not at+jwt: perhaps an express token
+	}
 	if err != nil {
 		return nil, verifyErr(err)
 	}

@@ -537,9 +537,11 @@ func (a *Authenticator) Routes() []Route {
 }
 
 // Mount registers [Authenticator.Routes] on mux. An application may still
-// register method patterns of its own beside them.
+// register method patterns of its own beside them. A route at a path the
+// application registered first (its own /healthz or /me) is left out and
+// logged (auth.route_conflict, level Error), the application's route kept:
+// Mount never panics. [Authenticator.MountWith] mounts a subset or under a
+// prefix, and returns the conflicts.
 func (a *Authenticator) Mount(mux *http.ServeMux) {
-	for _, rt := range a.Routes() {
-		mux.Handle(rt.Pattern, rt.Handler)
-	}
+	a.LogMountError(a.MountWith(mux, MountOptions{}))
 }

@@ -101,7 +101,7 @@ func TestRegisterErrors(t *testing.T) {
 		})
 	}
 	t.Run("exact limits", func(t *testing.T) {
-		w := f.do(req{method: "POST", path: "/auth/register", body: creds("eight", "12345678")})
+		w := f.do(req{method: "POST", path: "/auth/register", body: creds("eight", "x7#kq9!z")})
 		assert.Equal(t, http.StatusCreated, w.Code)
 		w = f.do(req{method: "POST", path: "/auth/register", body: creds("long", strings.Repeat("p", 1024))})
 		assert.Equal(t, http.StatusCreated, w.Code)

@@ -187,6 +187,11 @@ func (a *Authenticator) startSession(ctx context.Context, cl Client, u *store.Us
 		a.abandonSession(ctx, s)
 		return nil, err
 	}
+	// At most WithMaxSessionsPerUser live sessions: the oldest end.
+	if err := a.limitSessions(ctx, u.ID, s.ID); err != nil {
+		a.abandonSession(ctx, s)
+		return nil, err
+	}
 	resp, err := a.issue(fresh, s, jti, extra, now)
 	if err != nil {
 		a.abandonSession(ctx, s)
@@ -207,12 +212,14 @@ func (a *Authenticator) abandonSession(ctx context.Context, s *store.Session) {
 // Register creates a user with role "user" and logs them in: it returns
 // the new session's token pair. The username must be allowed (PRECIS, at
 // most 128 bytes in canonical form), the email (optional) a plain address
-// and the password 8 to 1024 bytes (at most 72 with bcrypt); otherwise the
-// error wraps ErrInvalidRequest, ErrPasswordTooShort or
-// ErrPasswordTooLong. A taken username is ErrUserExists, reported only
-// after the password was hashed, so that a taken name costs the time of a
-// free one. A saturated hasher or a store that cannot answer is
-// ErrUnavailable. This is POST /auth/register without HTTP.
+// and the password 8 to 1024 bytes (at most 72 with bcrypt) and not one of
+// the most common passwords; otherwise the error wraps ErrInvalidRequest,
+// ErrPasswordTooShort, ErrPasswordTooLong or ErrPasswordCommon. A taken
+// username is ErrUserExists, reported only after the password was hashed,
+// so that a taken name costs the time of a free one. Registrations are limited per client IP and in total
+// ([WithRegisterLimit]): beyond that the error is a [*ThrottledError]. A
+// saturated hasher or a store that cannot answer is ErrUnavailable. This
+// is POST /auth/register without HTTP.
 func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client) (*TokenResponse, error) {
 	name, err := store.CanonicalUsername(in.Username)
 	if err != nil || len(name) > maxUsernameLen {
@@ -227,9 +234,14 @@ func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client
 	if err := checkNewPassword(in.Password); err != nil {
 		return nil, err
 	}
+	// Counted before any hashing, so that a flood costs no hash.
+	if err := a.limitRequest(ctx, "auth:register", a.cfg.registerLimit, cl.IP, a.cfg.now()); err != nil {
+		return nil, err
+	}
 	// Hash before looking at the username, so that a taken name costs
-	// the same time as a free one.
-	hash, err := a.hashPassword(ctx, in.Password)
+	// the same time as a free one; within the share of the hash slots
+	// unauthenticated work may hold, so that logins always find one.
+	hash, err := a.hashPasswordBulk(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -258,10 +270,11 @@ func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client
 // Login checks a username (in any case form: it is compared canonically)
 // and password and starts a session, returning its token pair. A wrong
 // password and an unknown user are both ErrInvalidCredentials, after the
-// same work. Failures are throttled per account and per client IP
-// ([WithLoginThrottle]): beyond them the error is a [*ThrottledError]
-// (errors.Is ErrThrottled) saying when to retry. A saturated hasher or a
-// store that cannot answer is ErrUnavailable. A hash of another kind or
+// same work. Failures are throttled per (account, client IP) and per
+// client IP ([WithLoginThrottle]): beyond them the error is a
+// [*ThrottledError] (errors.Is ErrThrottled) saying when to retry; an
+// account that failed often from many clients is slowed, never refused. A
+// saturated hasher or a store that cannot answer is ErrUnavailable. A hash of another kind or
 // parameters than the configured hasher's is replaced after a successful
 // login. This is POST /auth/login without HTTP.
 func (a *Authenticator) Login(ctx context.Context, username, password string, cl Client) (*TokenResponse, error) {
@@ -281,9 +294,14 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 	if nameErr != nil {
 		name = username // unusable names are counted (and fail) like any other
 	}
-	acct := accountKey(name)
-	if err := a.chargeAccount(ctx, acct, now); err != nil {
+	// Locked per (account, client IP); only slowed per account, so that
+	// failures from elsewhere never lock the owner out (lockout.go).
+	acct, lock := accountKey(name), lockKey(name, cl.IP)
+	if err := a.chargeAccount(ctx, lock, now); err != nil {
 		a.auditThrottled(ctx, err, ipAttr)
+		return nil, err
+	}
+	if err := a.slowAccount(ctx, acct, ipAttr); err != nil {
 		return nil, err
 	}
 
@@ -300,12 +318,10 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 	}
 	ok, rehash := false, false
 	if len(password) >= MinPasswordLen && len(password) <= MaxPasswordLen {
-		encoded := a.dummyHash
-		if u != nil {
-			encoded = u.PasswordHash
-		}
 		var err error
-		ok, rehash, err = a.verifyPassword(ctx, password, encoded)
+		// Equalised over every hash kind and parameter set present, so
+		// that timing tells nothing after a hasher switch (dummyhash.go).
+		ok, rehash, err = a.verifyLogin(ctx, password, u)
 		switch {
 		case errors.Is(err, ErrUnavailable):
 			return nil, err
@@ -321,8 +337,8 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 		ok = ok && u != nil
 	}
 	if !ok {
-		if _, _, err := a.st.Incr(ctx, ipk, a.cfg.loginWindow); err != nil {
-			return nil, storeErr("login throttle", err)
+		if err := a.countFailure(ctx, ipk, acct); err != nil {
+			return nil, err
 		}
 		attrs := []slog.Attr{ipAttr}
 		if u != nil {
@@ -332,7 +348,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_failed", attrs...)
 		return nil, ErrInvalidCredentials
 	}
-	if err := a.st.Reset(ctx, acct); err != nil {
+	if err := a.st.Reset(ctx, lock); err != nil {
 		return nil, storeErr("login throttle", err)
 	}
 	if rehash {
@@ -561,8 +577,10 @@ func (a *Authenticator) Logout(ctx context.Context, p *Principal) error {
 	if err := a.st.Revoke(ctx, p.TokenID, p.Claims.ExpiresAt.Add(a.cfg.leeway)); err != nil {
 		return storeErr("revoking the token", err)
 	}
-	if err := a.endSession(ctx, p.SessionID, now); err != nil {
-		return err
+	if p.SessionID != "" { // a legacy token has no session; its own revocation suffices
+		if err := a.endSession(ctx, p.SessionID, now); err != nil {
+			return err
+		}
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.logout",
 		slog.String("user_id", p.UserID), slog.String("session_id", p.SessionID))

@@ -121,8 +121,9 @@ const (
 	// EventRefreshReuse: a spent refresh token presented again, which
 	// ended its session (auth.refresh_reuse_detected).
 	EventRefreshReuse
-	// EventThrottled: a login or password-reset request refused by a
-	// throttle (auth.login_throttled, auth.password_reset_throttled).
+	// EventThrottled: a login, registration or password-reset request
+	// refused by a throttle (auth.login_throttled, auth.request_throttled,
+	// auth.password_reset_throttled).
 	EventThrottled
 	// EventStoreDown: the store stopped answering (auth.store_unavailable).
 	EventStoreDown

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -73,6 +74,11 @@ type config struct {
 	resetWindow    time.Duration
 	claims         ClaimsFunc
 	revokePrevious bool
+	registerLimit  RateLimit
+	forgotLimit    RateLimit
+	maxSessions    int
+	// sleep waits d (the progressive login delay); tests record it.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func defaultConfig() config {
@@ -92,6 +98,10 @@ func defaultConfig() config {
 		resetTTL:      DefaultPasswordResetTTL,
 		resetRequests: DefaultResetRequests,
 		resetWindow:   DefaultResetWindow,
+		registerLimit: DefaultRegisterLimit,
+		forgotLimit:   DefaultForgotPasswordLimit,
+		maxSessions:   DefaultMaxSessionsPerUser,
+		sleep:         sleepCtx,
 	}
 }
 
@@ -121,6 +131,12 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: password reset TTL must be between %v and %v", ErrInvalidConfig, MinPasswordResetTTL, MaxPasswordResetTTL)
 	case c.resetRequests < 1 || c.resetWindow <= 0:
 		return fmt.Errorf("%w: password reset throttle needs at least one request and a positive window", ErrInvalidConfig)
+	case !c.registerLimit.valid():
+		return fmt.Errorf("%w: the register limit needs at least one request per IP and in total and a positive window", ErrInvalidConfig)
+	case !c.forgotLimit.valid():
+		return fmt.Errorf("%w: the forgot-password limit needs at least one request per IP and in total and a positive window", ErrInvalidConfig)
+	case c.maxSessions < 1:
+		return fmt.Errorf("%w: at least one session per user", ErrInvalidConfig)
 	}
 	if c.notifier != nil || c.resetLink != "" {
 		if err := checkResetLink(c.notifier, c.resetLink); err != nil {
@@ -201,10 +217,15 @@ const DefaultHashQueue = 64
 // at once: half of GOMAXPROCS rounded down, at least 1.
 func DefaultHashConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
-// WithLoginThrottle sets how many failed logins an account may have within
-// window before further attempts get 429; a client IP may have ten times as
-// many. Default 10 failures in 15 minutes. Lower it for high-value accounts;
-// note that a throttle also lets anyone lock an account for one window.
+// WithLoginThrottle sets how many failed logins an account may have from
+// one client IP (an IPv6 client by its /64) within window before further
+// attempts on it from that IP get 429; a client IP may have ten times as
+// many failures over all accounts. Failures from elsewhere never lock the
+// account for a client that has none: past three times maxFailures
+// failures of the account from all clients in the window, every attempt on
+// it waits (250ms, doubling with each further failure, at most 5s) and is
+// never refused, so nobody can lock the owner out. Default 10 failures in
+// 15 minutes. Lower it for high-value accounts.
 func WithLoginThrottle(maxFailures int, window time.Duration) Option {
 	return option(func(c *config) { c.maxFailures, c.loginWindow = maxFailures, window })
 }

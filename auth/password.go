@@ -289,13 +289,16 @@ func verifyBcrypt(password, encoded string) (ok bool, cost int, err error) {
 	return false, cost, fmt.Errorf("%w: malformed bcrypt hash", ErrUnknownHash)
 }
 
-// checkNewPassword applies the length policy to a password being set.
+// checkNewPassword applies the password policy to a password being set:
+// its length, and not one of the most common passwords.
 func checkNewPassword(pw string) error {
 	switch {
 	case len(pw) < MinPasswordLen:
 		return ErrPasswordTooShort
 	case len(pw) > MaxPasswordLen:
 		return ErrPasswordTooLong
+	case isCommonPassword(pw):
+		return ErrPasswordCommon
 	}
 	return nil
 }

@@ -128,6 +128,9 @@ func ResponseFor(err error) ErrorResponse {
 	case errors.Is(err, ErrPasswordTooLong):
 		e = ErrorResponse{Status: http.StatusBadRequest, Code: CodeInvalidRequest,
 			Description: "the password is too long (at most 1024 bytes, 72 with bcrypt)"}
+	case errors.Is(err, ErrPasswordCommon):
+		e = ErrorResponse{Status: http.StatusBadRequest, Code: CodeInvalidRequest,
+			Description: "the password is one of the most common passwords; choose another"}
 	case errors.Is(err, ErrInvalidRequest):
 		e = ErrorResponse{Status: http.StatusBadRequest, Code: CodeInvalidRequest,
 			Description: "the request is malformed"}

@@ -90,6 +90,8 @@ func (s *Stack) Close() error {
 //   - the development mailer for password-reset messages (one file per
 //     message in MAIL_DIR, created, or stdout), linking to RESET_URL;
 //   - cookie mode when COOKIE_MODE is set (COOKIE_INSECURE drops Secure);
+//   - legacy express tokens signed with the key when JWT_ACCEPT_LEGACY is
+//     set, with a warning;
 //   - the admin user bootstrapped ([BootstrapAdmin]).
 //
 // Every error names the variable at fault and matches [ErrInvalid]; it
@@ -116,6 +118,15 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	cfg.logNotes(ctx, log)
 
 	keys, err := buildKeys(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+
+	topts := []token.Option{token.WithIssuer(cfg.Issuer), token.WithAudience(cfg.Audience), token.WithLeeway(cfg.Leeway)}
+	if bc.now != nil {
+		topts = append(topts, token.WithClock(bc.now))
+	}
+	legacy, err := legacyOption(cfg, keys.current, topts, log)
 	if err != nil {
 		return nil, err
 	}
@@ -147,9 +158,15 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		auth.WithAudience(cfg.Audience),
 		auth.WithHasher(hasher),
 		auth.WithLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow),
+		auth.WithForgotPasswordLimit(auth.RateLimit{PerIP: cfg.ForgotMaxPerIP, Total: cfg.ForgotMaxTotal, Window: cfg.ForgotWindow}),
+		auth.WithMaxSessionsPerUser(cfg.MaxSessionsPerUser),
+		auth.WithRegisterLimit(auth.RateLimit{PerIP: cfg.RegisterMaxPerIP, Total: cfg.RegisterMaxTotal, Window: cfg.RegisterWindow}),
 		auth.WithTrustedProxies(cfg.TrustedProxies),
 		auth.WithRefreshReuseGrace(cfg.RefreshReuseGrace),
 		auth.WithLogger(log),
+	}
+	if legacy != nil {
+		aopts = append(aopts, legacy)
 	}
 	if bc.now != nil {
 		aopts = append(aopts, auth.WithClock(bc.now))
@@ -371,4 +388,22 @@ func wideProxyRange(p netip.Prefix) bool {
 		return bits < 8
 	}
 	return p.Bits() < 32
+}
+
+// legacyOption is auth.WithLegacyTokens over key when JWT_ACCEPT_LEGACY is
+// set (nil otherwise), with the start-up warning.
+func legacyOption(cfg Config, key *token.Key, topts []token.Option, log *slog.Logger) (auth.Option, error) {
+	if !cfg.AcceptLegacy {
+		return nil, nil
+	}
+	if key == nil {
+		return nil, varErr("JWT_ACCEPT_LEGACY", "JWT_SECRET or JWT_PRIVATE_KEY_FILE set: the key the Node application signed its tokens with (rotated keys never signed them)", "")
+	}
+	lv, err := token.NewLegacyVerifier(key, topts...)
+	if err != nil {
+		return nil, &VarError{Var: "JWT_ACCEPT_LEGACY", Want: "a key legacy tokens can be verified with", Err: err}
+	}
+	log.Warn("config: JWT_ACCEPT_LEGACY=true: access tokens in the shape of a Node express application (typ JWT or none, no sid, sub or id, admin) signed with this key are accepted too, never refreshed; turn it off once they have expired",
+		slog.String("alg", string(key.Algorithm())))
+	return auth.WithLegacyTokens(lv), nil
 }

@@ -155,12 +155,37 @@ type Config struct {
 	// store (one round trip per request). At least 10ms, at most 60s.
 	RevocationMaxLag time.Duration
 
-	// LoginMaxFailures is how many failed logins an account may have in
-	// LoginWindow before 429; a client IP may have ten times as many
+	// LoginMaxFailures is how many failed logins an account may have from
+	// one client IP in LoginWindow before 429 for that client; a client IP
+	// may have ten times as many over all accounts; past three times it
+	// from all clients the account is slowed, never refused
 	// (LOGIN_MAX_FAILURES). Default 10; at least 1.
 	LoginMaxFailures int
 	// LoginWindow is the throttling window (LOGIN_WINDOW). Default 15m.
 	LoginWindow time.Duration
+	// MaxSessionsPerUser is how many live sessions one user may have; a
+	// login beyond it ends the oldest (MAX_SESSIONS_PER_USER). Default 100;
+	// at least 1.
+	MaxSessionsPerUser int
+	// ForgotMaxPerIP is how many forgot-password requests one client IP
+	// may make in ForgotWindow before 429, in front of the per-name limit
+	// (FORGOT_MAX_PER_IP). Default 20; at least 1.
+	ForgotMaxPerIP int
+	// ForgotMaxTotal is how many forgot-password requests everyone
+	// together may make in ForgotWindow (FORGOT_MAX_TOTAL). Default 1000;
+	// at least 1.
+	ForgotMaxTotal int
+	// ForgotWindow is their window (FORGOT_WINDOW). Default 15m.
+	ForgotWindow time.Duration
+	// RegisterMaxPerIP is how many registrations one client IP may make in
+	// RegisterWindow before 429 (REGISTER_MAX_PER_IP). Default 20; at least 1.
+	RegisterMaxPerIP int
+	// RegisterMaxTotal is how many registrations everyone together may
+	// make in RegisterWindow (REGISTER_MAX_TOTAL). Default 1000; at least 1.
+	RegisterMaxTotal int
+	// RegisterWindow is the registration throttling window
+	// (REGISTER_WINDOW). Default 15m.
+	RegisterWindow time.Duration
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed
 	// (TRUSTED_PROXIES, comma-separated; a bare address is one host).
 	// Default none: the client IP is the connection's.
@@ -194,6 +219,16 @@ type Config struct {
 	// http during local development only (COOKIE_INSECURE). Default false.
 	CookieInsecure bool
 
+	// AcceptLegacy also accepts access tokens in the shape a Node express
+	// application signed them with jsonwebtoken and the same key
+	// (JWT_ACCEPT_LEGACY), for the time a migration takes: header typ JWT
+	// or none, no sid, sub or id as the user id, a boolean admin claim
+	// giving role admin, at most 24h long. They are never refreshed, are
+	// checked against the user's valid-after time and are named in the
+	// audit log (auth.legacy_token); see [auth.WithLegacyTokens]. Default
+	// false; true starts with a warning. Refused by [BuildGate].
+	AcceptLegacy bool
+
 	// JWKSURL is the issuing service's JWK Set
 	// (http(s)://issuer/.well-known/jwks.json) that a verify-only service
 	// ([BuildGate]) reads its keys from (JWKS_URL): https, or http to a
@@ -212,23 +247,30 @@ type Config struct {
 // Default returns the configuration of an empty environment.
 func Default() Config {
 	return Config{
-		Addr:             "127.0.0.1:8080",
-		JWTAlg:           token.HS256,
-		AccessTTL:        auth.DefaultAccessTTL,
-		RefreshTTL:       auth.DefaultRefreshTTL,
-		SessionMaxAge:    auth.DefaultSessionMaxAge,
-		Leeway:           auth.DefaultLeeway,
-		Issuer:           "gatekeep",
-		Audience:         "gatekeep",
-		Store:            StoreMemory,
-		BoltPath:         "gatekeep.db",
-		RedisURL:         "redis://127.0.0.1:6379/0",
-		RedisPrefix:      "gatekeep",
-		PostgresSchema:   "gatekeep",
-		RevocationMaxLag: redis.DefaultViewMaxLag,
-		LoginMaxFailures: auth.DefaultMaxFailures,
-		LoginWindow:      auth.DefaultLoginWindow,
-		PasswordHash:     HashArgon2id,
+		Addr:               "127.0.0.1:8080",
+		JWTAlg:             token.HS256,
+		AccessTTL:          auth.DefaultAccessTTL,
+		RefreshTTL:         auth.DefaultRefreshTTL,
+		SessionMaxAge:      auth.DefaultSessionMaxAge,
+		Leeway:             auth.DefaultLeeway,
+		Issuer:             "gatekeep",
+		Audience:           "gatekeep",
+		Store:              StoreMemory,
+		BoltPath:           "gatekeep.db",
+		RedisURL:           "redis://127.0.0.1:6379/0",
+		RedisPrefix:        "gatekeep",
+		PostgresSchema:     "gatekeep",
+		RevocationMaxLag:   redis.DefaultViewMaxLag,
+		LoginMaxFailures:   auth.DefaultMaxFailures,
+		LoginWindow:        auth.DefaultLoginWindow,
+		MaxSessionsPerUser: auth.DefaultMaxSessionsPerUser,
+		ForgotMaxPerIP:     auth.DefaultForgotPasswordLimit.PerIP,
+		ForgotMaxTotal:     auth.DefaultForgotPasswordLimit.Total,
+		ForgotWindow:       auth.DefaultForgotPasswordLimit.Window,
+		RegisterMaxPerIP:   auth.DefaultRegisterLimit.PerIP,
+		RegisterMaxTotal:   auth.DefaultRegisterLimit.Total,
+		RegisterWindow:     auth.DefaultRegisterLimit.Window,
+		PasswordHash:       HashArgon2id,
 	}
 }
 
@@ -336,6 +378,20 @@ func (c *Config) validate(raw map[string]string) error {
 		return varErr("LOGIN_MAX_FAILURES", "a whole number above 0", got("LOGIN_MAX_FAILURES", fmt.Sprint(c.LoginMaxFailures)))
 	case c.LoginWindow < time.Millisecond:
 		return varErr("LOGIN_WINDOW", "a Go duration of at least 1ms", dur("LOGIN_WINDOW", c.LoginWindow))
+	case c.MaxSessionsPerUser < 1:
+		return varErr("MAX_SESSIONS_PER_USER", "a whole number above 0", got("MAX_SESSIONS_PER_USER", fmt.Sprint(c.MaxSessionsPerUser)))
+	case c.ForgotMaxPerIP < 1:
+		return varErr("FORGOT_MAX_PER_IP", "a whole number above 0", got("FORGOT_MAX_PER_IP", fmt.Sprint(c.ForgotMaxPerIP)))
+	case c.ForgotMaxTotal < 1:
+		return varErr("FORGOT_MAX_TOTAL", "a whole number above 0", got("FORGOT_MAX_TOTAL", fmt.Sprint(c.ForgotMaxTotal)))
+	case c.ForgotWindow < time.Millisecond:
+		return varErr("FORGOT_WINDOW", "a Go duration of at least 1ms", dur("FORGOT_WINDOW", c.ForgotWindow))
+	case c.RegisterMaxPerIP < 1:
+		return varErr("REGISTER_MAX_PER_IP", "a whole number above 0", got("REGISTER_MAX_PER_IP", fmt.Sprint(c.RegisterMaxPerIP)))
+	case c.RegisterMaxTotal < 1:
+		return varErr("REGISTER_MAX_TOTAL", "a whole number above 0", got("REGISTER_MAX_TOTAL", fmt.Sprint(c.RegisterMaxTotal)))
+	case c.RegisterWindow < time.Millisecond:
+		return varErr("REGISTER_WINDOW", "a Go duration of at least 1ms", dur("REGISTER_WINDOW", c.RegisterWindow))
 	}
 	for _, p := range c.TrustedProxies {
 		if !p.IsValid() {

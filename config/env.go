@@ -140,6 +140,13 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.duration("REVOCATION_MAX_LAG", &c.RevocationMaxLag)
 	p.integer("LOGIN_MAX_FAILURES", &c.LoginMaxFailures)
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)
+	p.integer("MAX_SESSIONS_PER_USER", &c.MaxSessionsPerUser)
+	p.integer("FORGOT_MAX_PER_IP", &c.ForgotMaxPerIP)
+	p.integer("FORGOT_MAX_TOTAL", &c.ForgotMaxTotal)
+	p.duration("FORGOT_WINDOW", &c.ForgotWindow)
+	p.integer("REGISTER_MAX_PER_IP", &c.RegisterMaxPerIP)
+	p.integer("REGISTER_MAX_TOTAL", &c.RegisterMaxTotal)
+	p.duration("REGISTER_WINDOW", &c.RegisterWindow)
 	p.prefixes("TRUSTED_PROXIES", &c.TrustedProxies)
 	if v, ok := p.get("PASSWORD_HASH"); ok {
 		c.PasswordHash = HashKind(v)
@@ -152,6 +159,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.str("RESET_URL", &c.ResetURL)
 	p.boolean("COOKIE_MODE", &c.CookieMode)
 	p.boolean("COOKIE_INSECURE", &c.CookieInsecure)
+	p.boolean("JWT_ACCEPT_LEGACY", &c.AcceptLegacy)
 	p.str("JWKS_URL", &c.JWKSURL)
 
 	if p.err != nil {

@@ -75,6 +75,9 @@ func BuildGate(ctx context.Context, cfg Config, opts ...BuildOption) (*GateStack
 	if isHMAC(cfg.JWTAlg) {
 		return nil, varErr("JWT_ALG", "the issuing service's asymmetric algorithm (RS256, PS256, ES256 or EdDSA): a JWK Set carries no HMAC key", string(cfg.JWTAlg))
 	}
+	if cfg.AcceptLegacy {
+		return nil, varErr("JWT_ACCEPT_LEGACY", "false for a verify-only service: legacy tokens are checked with the issuing service's own key", "true")
+	}
 	if cfg.Store != StoreRedis && cfg.Store != StorePostgres {
 		return nil, varErr("AUTH_STORE", "redis or postgres for a verify-only service, the issuing service's store (memory and bolt cannot share revocations)", string(cfg.Store))
 	}

@@ -189,7 +189,10 @@ type Revoker interface {
 }
 
 // Counter counts events in fixed windows, for login throttling.
-// Implementations are safe for concurrent use.
+// Implementations are safe for concurrent use. A store may bound how many
+// windows it keeps (memory.WithMaxCounters); one that does drops windows
+// that have ended before any open one, and open ones nearest their end
+// first.
 type Counter interface {
 	// Incr adds one to key's count, starting a window of the given length if
 	// none is open, and returns the new count and when the window ends

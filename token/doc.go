@@ -63,4 +63,9 @@
 // Rotation: [KeySet.Add] the new key, wait until verifiers have it (the JWKS
 // handler lets caches keep the set five minutes), [KeySet.SetActive] it, and
 // [KeySet.Remove] the old key once its last token has expired.
+//
+// Migrating from Node: a [LegacyVerifier] checks the access tokens an
+// express application signed with jsonwebtoken (jwt.sign({id, admin},
+// JWT_SECRET, {expiresIn})) with the same key, its algorithm pinned, for
+// the time the migration takes; auth.WithLegacyTokens uses it.
 package token

@@ -9,14 +9,20 @@ import (
 	gochi "github.com/go-chi/chi/v5"
 
 	"github.com/gatekeep/gatekeep/auth"
+	"github.com/gatekeep/gatekeep/internal/routepath"
 )
 
 // Mount registers the handlers of [auth.Authenticator] on r at the paths of
 // gatekeep's HTTP API, relative to r (mount them under a prefix with
-// r.Route):
+// r.Route, or with [MountWith]'s Prefix):
 //
 //	every path of [auth.Authenticator.Routes] (/auth/..., /admin/users...,
 //	/me, /healthz)
+//
+// A path the application registered on r first (its own /healthz or /me,
+// for any method) is left out and logged (auth.route_conflict, level
+// Error), the application's route kept: chi would otherwise replace the
+// application's handler without a word. [MountWith] returns the conflicts.
 //
 // Each path is registered for every method: the handlers check the method
 // themselves and answer any other with the API's JSON 405 and its Allow
@@ -34,10 +40,30 @@ import (
 // top router, before any sub-router: when the API is mounted under r.Route,
 // unknown methods there get the top router's 405 handler.
 func Mount(r gochi.Router, a *auth.Authenticator) {
-	routes := a.Routes()
+	a.LogMountError(MountWith(r, a, auth.MountOptions{}))
+}
+
+// MountWith is [Mount] for the routes opts selects, under its prefix (see
+// [auth.MountOptions]). A route at a path r already routes (chi's Find
+// names a pattern of the same path, whatever its wildcard names) is left
+// out and the application's route kept; the error is then an
+// [*auth.RouteConflictError] naming every such path, and the other routes
+// are registered all the same. A broader pattern of the application
+// ("/*", "/{page}") is no conflict: chi gives the API's static paths
+// precedence. A bad opts is an error wrapping auth.ErrInvalidConfig, and
+// nothing is registered.
+func MountWith(r gochi.Router, a *auth.Authenticator, opts auth.MountOptions) error {
+	routes, err := a.MountRoutes(opts)
+	if err != nil {
+		return err
+	}
 	api := http.NewServeMux()
+	var conflicts []string
 	for _, rt := range routes {
-		r.Handle(rt.Pattern, rt.Handler)
+		if routesPath(r, rt.Pattern) || !handleNoPanic(r, rt) {
+			conflicts = append(conflicts, rt.Pattern)
+			continue
+		}
 		api.Handle(rt.Pattern, rt.Handler)
 	}
 	var prev http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +88,33 @@ func Mount(r gochi.Router, a *auth.Authenticator) {
 		}
 		prev.ServeHTTP(w, req)
 	})
+	if len(conflicts) > 0 {
+		return &auth.RouteConflictError{Paths: conflicts}
+	}
+	return nil
+}
+
+// routesPath reports whether r already routes some method of pattern's
+// path to a pattern of the same path.
+func routesPath(r gochi.Router, pattern string) bool {
+	want, probe := routepath.Normalize(pattern), routepath.Probe(pattern)
+	for _, m := range routepath.Methods {
+		if got := r.Find(gochi.NewRouteContext(), m, probe); got != "" && routepath.Normalize(got) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// handleNoPanic registers rt, reporting false where chi panics.
+func handleNoPanic(r gochi.Router, rt auth.Route) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	r.Handle(rt.Pattern, rt.Handler)
+	return true
 }
 
 // RouteKey is the attribute key under which [LogHandler] records the

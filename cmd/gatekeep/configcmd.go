@@ -85,6 +85,13 @@ func settings(cfg config.Config) []setting {
 		{Var: "REVOCATION_MAX_LAG", Value: d(cfg.RevocationMaxLag)},
 		{Var: "LOGIN_MAX_FAILURES", Value: strconv.Itoa(cfg.LoginMaxFailures)},
 		{Var: "LOGIN_WINDOW", Value: d(cfg.LoginWindow)},
+		{Var: "MAX_SESSIONS_PER_USER", Value: strconv.Itoa(cfg.MaxSessionsPerUser)},
+		{Var: "FORGOT_MAX_PER_IP", Value: strconv.Itoa(cfg.ForgotMaxPerIP)},
+		{Var: "FORGOT_MAX_TOTAL", Value: strconv.Itoa(cfg.ForgotMaxTotal)},
+		{Var: "FORGOT_WINDOW", Value: d(cfg.ForgotWindow)},
+		{Var: "REGISTER_MAX_PER_IP", Value: strconv.Itoa(cfg.RegisterMaxPerIP)},
+		{Var: "REGISTER_MAX_TOTAL", Value: strconv.Itoa(cfg.RegisterMaxTotal)},
+		{Var: "REGISTER_WINDOW", Value: d(cfg.RegisterWindow)},
 		{Var: "TRUSTED_PROXIES", Value: strings.Join(proxies, ",")},
 		{Var: "PASSWORD_HASH", Value: string(cfg.PasswordHash)},
 		{Var: "ADMIN_USERNAME", Value: cfg.AdminUsername},
@@ -93,6 +100,7 @@ func settings(cfg config.Config) []setting {
 		{Var: "RESET_URL", Value: resetURL},
 		{Var: "COOKIE_MODE", Value: strconv.FormatBool(cfg.CookieMode)},
 		{Var: "COOKIE_INSECURE", Value: strconv.FormatBool(cfg.CookieInsecure)},
+		{Var: "JWT_ACCEPT_LEGACY", Value: strconv.FormatBool(cfg.AcceptLegacy)},
 		{Var: "JWKS_URL", Value: cfg.JWKSURL},
 	}
 }

@@ -100,6 +100,7 @@ Commands:
   token sign        sign a token with the configured key (tests, local development)
   users             list, create, set-roles, delete, revoke-sessions
   sessions list     a user's live sessions
+  keys              list the rotated signing keys, or rotate now
   config check      load the configuration as a server does and print it, secrets redacted
 
 It reads the environment and the .env file of the working directory, as a
@@ -121,6 +122,7 @@ func (c *cli) commands() []command {
 		{"token", "token inspect|sign ...", (*cli).token},
 		{"users", "users list|create|set-roles|delete|revoke-sessions ...", (*cli).users},
 		{"sessions", "sessions list USER", (*cli).sessions},
+		{"keys", "keys list|rotate", (*cli).keys},
 		{"config", "config check [-json]", (*cli).config},
 	}
 }

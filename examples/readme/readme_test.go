@@ -25,7 +25,7 @@ import (
 func init() { gin.SetMode(gin.ReleaseMode) } // no route listing in the test output
 
 // The README's blocks as functions: compiled, some also run below.
-var _ = []any{main, chiRouter, ginRouter, withPolicy, withClaims}
+var _ = []any{main, chiRouter, ginRouter, withPolicy, withClaims, existingApp}
 
 // The application handlers the README's blocks route to.
 var (

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,11 +16,45 @@ type window struct {
 }
 
 type counterTable struct {
-	mu sync.Mutex
-	m  map[string]window
+	mu  sync.Mutex
+	m   map[string]window
+	max int
 }
 
-func (t *counterTable) init() { t.m = make(map[string]window) }
+func (t *counterTable) init(max int) { t.m, t.max = make(map[string]window), max }
+
+// makeRoom drops windows so that one more fits under the bound: the
+// ended ones, and when that frees nothing, the sixteenth nearest their end
+// (so the cost of a sort is shared by that many inserts). t.mu is held.
+func (t *counterTable) makeRoom(now time.Time) {
+	if len(t.m) < t.max {
+		return
+	}
+	for k, w := range t.m {
+		if !now.Before(w.resetAt) {
+			delete(t.m, k)
+		}
+	}
+	if len(t.m) < t.max {
+		return
+	}
+	ends := make([]time.Time, 0, len(t.m))
+	for _, w := range t.m {
+		ends = append(ends, w.resetAt)
+	}
+	batch := max(1, t.max/16)
+	slices.SortFunc(ends, time.Time.Compare)
+	cut := ends[batch-1]
+	for k, w := range t.m {
+		if batch == 0 {
+			break
+		}
+		if !w.resetAt.After(cut) {
+			delete(t.m, k)
+			batch--
+		}
+	}
+}
 
 func (t *counterTable) sweep(now time.Time) {
 	t.mu.Lock()
@@ -45,6 +80,9 @@ func (s *Store) Incr(ctx context.Context, key string, win time.Duration) (int64,
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	w, ok := t.m[key]
+	if !ok {
+		t.makeRoom(now)
+	}
 	if !ok || !now.Before(w.resetAt) {
 		w = window{resetAt: now.Add(win)}
 	}

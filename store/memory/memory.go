@@ -50,7 +50,7 @@ func New(opts ...Option) *Store {
 	}
 	s.users.init()
 	s.sessions.init()
-	s.counters.init()
+	s.counters.init(cfg.maxCounters)
 	for i := range s.shards {
 		s.shards[i].init()
 	}

@@ -207,6 +207,11 @@ func (r *Rotator) LookupKey(ctx context.Context, kid string) (*token.Key, error)
 func (r *Rotator) reload(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.reloadLocked(ctx)
+}
+
+// reloadLocked is reload with r.mu held.
+func (r *Rotator) reloadLocked(ctx context.Context) error {
 	ring, err := r.st.SigningKeys(ctx)
 	if err != nil {
 		r.setErr(err)
@@ -356,6 +361,68 @@ func (r *Rotator) step(ctx context.Context, ring *store.KeyRing) (done bool, err
 		return false, err
 	}
 	return true, nil
+}
+
+// Step is what [Rotator.RotateNow] did.
+type Step struct {
+	// Action is "created" (a next key, now in the JWK Set) or "activated"
+	// (the next key signs; the active one went retiring).
+	Action string
+	Kid    string
+}
+
+// RotateNow performs the next step of a rotation now, ahead of the
+// schedule but never ahead of the pre-publication: when the ring has no
+// next key it creates one (published in the JWK Set, signing nothing yet);
+// when it has one published for at least the pre-publication time
+// (WithPrepublish) it activates it, and the active key goes retiring. A
+// next key published more recently is refused with a [*TooEarlyError]
+// saying when. Run it twice, the pre-publication apart, to rotate at once
+// (gatekeep keys rotate). Every instance picks the change up as it does a
+// scheduled one. The step is a compare-and-swap like every other: a
+// concurrent change by another instance makes it return store.ErrConflict
+// rather than act on a ring it did not read.
+func (r *Rotator) RotateNow(ctx context.Context) (Step, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ring, err := r.st.SigningKeys(ctx)
+	if err != nil {
+		return Step{}, err
+	}
+	if err := r.apply(ring); err != nil {
+		return Step{}, err
+	}
+	now := r.cfg.clock()
+	var next *store.SigningKey
+	for _, k := range ring.Keys {
+		if k.State == store.KeyNext && next == nil {
+			next = k
+		}
+	}
+	if next == nil {
+		before := make(map[string]bool, len(r.opened))
+		for kid := range r.opened {
+			before[kid] = true
+		}
+		if err := r.create(ctx, ring.Version, store.KeyNext, now); err != nil {
+			return Step{}, err
+		}
+		st := Step{Action: "created"}
+		for kid := range r.opened {
+			if !before[kid] {
+				st.Kid = kid
+			}
+		}
+		return st, r.reloadLocked(ctx)
+	}
+	if at := next.CreatedAt.Add(r.cfg.prepublish); now.Before(at) {
+		return Step{}, &TooEarlyError{Kid: next.ID, At: at}
+	}
+	if _, err := r.st.ActivateSigningKey(ctx, ring.Version, next.ID, now, now.Add(r.cfg.reload+r.cfg.retain)); err != nil {
+		return Step{}, err
+	}
+	r.audit(ctx, nil, "rotation: signing key activated", next.ID, next.Algorithm, slog.Bool("forced", true))
+	return Step{Action: "activated", Kid: next.ID}, r.reloadLocked(ctx)
 }
 
 // create makes, seals and stores a new key in state.

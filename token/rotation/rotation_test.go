@@ -446,3 +446,50 @@ func TestStepCostsRequestsNoRead(t *testing.T) {
 		t.Errorf("verifying the new key's tokens made %d store reads, want 0", n)
 	}
 }
+
+// TestRotateNow: a forced rotation creates the next key at once, refuses to
+// activate it before its pre-publication, then activates it ahead of the
+// schedule; the old key keeps verifying as retiring.
+func TestRotateNow(t *testing.T) {
+	clk := newClock()
+	st := newMemory(t)
+	in := newInstance(t, st, newKEK(t), token.ES256, clk, slog.New(slog.DiscardHandler))
+	first := states(t, st)[store.KeyActive][0]
+	old := in.sign(t, clk)
+
+	step, err := in.r.RotateNow(context.Background())
+	if err != nil || step.Action != "created" || step.Kid == "" {
+		t.Fatalf("first RotateNow: %+v %v", step, err)
+	}
+	if s := states(t, st); fmt.Sprint(s[store.KeyNext]) != "["+step.Kid+"]" {
+		t.Fatalf("ring %v, want %s next", s, step.Kid)
+	}
+	if !jwksKids(in)[step.Kid] {
+		t.Error("the forced next key is not in the JWK Set")
+	}
+	_, err = in.r.RotateNow(context.Background())
+	var early *rotation.TooEarlyError
+	if !errors.As(err, &early) || !errors.Is(err, rotation.ErrTooEarly) || early.Kid != step.Kid {
+		t.Fatalf("activating before the pre-publication: %v", err)
+	}
+	if got := kidOf(t, in.sign(t, clk)); got != first {
+		t.Fatalf("signing with %s before the forced activation", got)
+	}
+
+	clk.Advance(prepublish)
+	act, err := in.r.RotateNow(context.Background())
+	if err != nil || act.Action != "activated" || act.Kid != step.Kid {
+		t.Fatalf("second RotateNow: %+v %v", act, err)
+	}
+	in.sync(t) // what every instance does at its next reload
+	s := states(t, st)
+	if fmt.Sprint(s[store.KeyActive]) != "["+step.Kid+"]" || fmt.Sprint(s[store.KeyRetiring]) != "["+first+"]" {
+		t.Fatalf("after the forced rotation: %v", s)
+	}
+	if got := kidOf(t, in.sign(t, clk)); got != step.Kid {
+		t.Errorf("signing with %s, want the new key %s", got, step.Kid)
+	}
+	if _, err := in.v.Verify(context.Background(), token.Access, old); err != nil {
+		t.Errorf("a token of the retiring key no longer verifies: %v", err)
+	}
+}
