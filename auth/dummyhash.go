@@ -132,7 +132,10 @@ func (a *Authenticator) sampleDummies(ctx context.Context) {
 func (a *Authenticator) verifyLogin(ctx context.Context, password string, u *store.User) (ok, rehash bool, err error) {
 	a.sampleDummies(ctx)
 	target := a.dummyHash
-	if u != nil {
+	// A user without a password (signed up through a provider) is checked
+	// against the dummy hash too, so that timing tells no one which
+	// accounts have no password; the caller never logs such a user in.
+	if u != nil && u.PasswordHash != "" {
 		target = u.PasswordHash
 		a.dummies.learn(target)
 	}

@@ -334,7 +334,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 			}
 			ok = false
 		}
-		ok = ok && u != nil
+		ok = ok && u != nil && u.PasswordHash != ""
 	}
 	if !ok {
 		if err := a.countFailure(ctx, ipk, acct); err != nil {

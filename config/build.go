@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatekeep/gatekeep/auth"
 	"github.com/gatekeep/gatekeep/internal/devmail"
+	"github.com/gatekeep/gatekeep/oidc"
 	"github.com/gatekeep/gatekeep/store"
 	"github.com/gatekeep/gatekeep/store/bolt"
 	"github.com/gatekeep/gatekeep/store/memory"
@@ -46,7 +47,10 @@ type Stack struct {
 	Signer   *token.JWTSigner
 	Verifier *token.JWTVerifier
 	// Hasher is the password hasher PASSWORD_HASH selected.
-	Hasher    auth.Hasher
+	Hasher auth.Hasher
+	// OIDC is provider sign-in (OIDC_PROVIDERS), nil when none is
+	// configured; mount its Routes beside Auth's.
+	OIDC      *oidc.Service
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -92,6 +96,7 @@ func (s *Stack) Close() error {
 //   - cookie mode when COOKIE_MODE is set (COOKIE_INSECURE drops Secure);
 //   - legacy express tokens signed with the key when JWT_ACCEPT_LEGACY is
 //     set, with a warning;
+//   - provider sign-in ([Stack.OIDC]) when OIDC_PROVIDERS is set;
 //   - the admin user bootstrapped ([BootstrapAdmin]).
 //
 // Every error names the variable at fault and matches [ErrInvalid]; it
@@ -199,6 +204,10 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	aopts = append(aopts, bc.authOpts...)
 	if s.Auth, err = auth.New(s.Signer, s.Verifier, st, aopts...); err != nil {
 		return fail(&VarError{Var: "auth options", Want: "options auth.New accepts", Err: err})
+	}
+
+	if s.OIDC, err = buildOIDC(cfg, s.Auth, st, bc); err != nil {
+		return fail(err)
 	}
 
 	if cfg.AdminUsername != "" {

@@ -236,6 +236,16 @@ type Config struct {
 	// Build.
 	JWKSURL string
 
+	// OIDCProviders are the providers users may sign in with
+	// (OIDC_PROVIDERS, comma-separated names, each configured by
+	// OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URL and
+	// _SCOPES; see [OIDCProvider]). Default none: no provider sign-in.
+	OIDCProviders []OIDCProvider
+	// OIDCSuccessURL is where the browser goes after a provider sign-in
+	// (OIDC_SUCCESS_URL): with the session cookies in cookie mode, else
+	// with "#code=<one-time code>" for POST /auth/oidc/exchange. Required
+	// with OIDC_PROVIDERS.
+	OIDCSuccessURL string
 	// KeyRotation holds JWT_ROTATE_EVERY and the other key-rotation
 	// variables (config/keys.go).
 	KeyRotation
@@ -415,6 +425,9 @@ func (c *Config) validate(raw map[string]string) error {
 		}
 	}
 	if err := c.validateKeys(got); err != nil {
+		return err
+	}
+	if err := c.validateOIDC(); err != nil {
 		return err
 	}
 	return c.validateAdmin()

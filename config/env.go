@@ -161,6 +161,10 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.boolean("COOKIE_INSECURE", &c.CookieInsecure)
 	p.boolean("JWT_ACCEPT_LEGACY", &c.AcceptLegacy)
 	p.str("JWKS_URL", &c.JWKSURL)
+	var oidcNames string
+	p.str("OIDC_PROVIDERS", &oidcNames)
+	p.oidcProviders(oidcNames, &c.OIDCProviders) // OIDC_<NAME>_*: config/oidc.go
+	p.str("OIDC_SUCCESS_URL", &c.OIDCSuccessURL)
 
 	if p.err != nil {
 		return Config{}, p.err

@@ -102,7 +102,23 @@ func settings(cfg config.Config) []setting {
 		{Var: "COOKIE_INSECURE", Value: strconv.FormatBool(cfg.CookieInsecure)},
 		{Var: "JWT_ACCEPT_LEGACY", Value: strconv.FormatBool(cfg.AcceptLegacy)},
 		{Var: "JWKS_URL", Value: cfg.JWKSURL},
+		{Var: "OIDC_PROVIDERS", Value: oidcSummary(cfg.OIDCProviders)},
+		{Var: "OIDC_SUCCESS_URL", Value: cfg.OIDCSuccessURL},
 	}
+}
+
+// oidcSummary lists the providers by name with their issuer (GitHub's
+// OAuth 2.0 for github without one); client secrets are never shown.
+func oidcSummary(ps []config.OIDCProvider) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		iss := p.Issuer
+		if iss == "" {
+			iss = "GitHub OAuth 2.0"
+		}
+		parts[i] = p.Name + " (" + iss + ")"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (c *cli) configCheck(args []string) error {

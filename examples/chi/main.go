@@ -28,6 +28,12 @@ func main() { serve.Main(newHandler) }
 func newHandler(st *config.Stack) http.Handler {
 	r := gochi.NewRouter()
 	gatekeepchi.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
+	// /auth/oidc/*: sign in with OIDC_PROVIDERS.
+	if st.OIDC != nil {
+		for _, rt := range st.OIDC.Routes() {
+			r.Handle(rt.Pattern, rt.Handler)
+		}
+	}
 	r.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
 	// An application route: the caller's own claims (auth.WithClaims).
 	r.With(st.Auth.Require).Get("/app/claims", func(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -52,6 +53,12 @@ func newHandler(st *config.Stack) http.Handler {
 	// /me/ is not /me: answer 404 as net/http and chi do, not a redirect.
 	r.RedirectTrailingSlash = false
 	gatekeepgin.Mount(r, st.Auth) // /auth/*, /me, /healthz, and /admin/users* for role admin
+	// /auth/oidc/*: sign in with OIDC_PROVIDERS.
+	if st.OIDC != nil {
+		for _, rt := range st.OIDC.Routes() {
+			r.Any(strings.ReplaceAll(rt.Pattern, "{provider}", ":provider"), gatekeepgin.Handler(rt.Handler))
+		}
+	}
 	r.Any("/.well-known/jwks.json", gatekeepgin.Handler(token.JWKSHandler(st.Keys)))
 	// An application route: the caller's own claims (auth.WithClaims).
 	r.GET("/app/claims", gatekeepgin.Require(st.Auth), func(c *gin.Context) {

@@ -26,6 +26,9 @@ func main() { serve.Main(newHandler) }
 func newHandler(st *config.Stack) http.Handler {
 	mux := http.NewServeMux()
 	st.Auth.Mount(mux) // /auth/*, /me, /healthz, and /admin/users* for role admin
+	if st.OIDC != nil {
+		st.OIDC.Mount(mux) // /auth/oidc/*: sign in with OIDC_PROVIDERS
+	}
 	mux.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
 	// An application route: the caller's own claims (auth.WithClaims).
 	mux.Handle("GET /app/claims", st.Auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

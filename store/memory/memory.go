@@ -23,6 +23,8 @@ type Store struct {
 	sessions sessionTable
 	counters counterTable
 	keyRing  keyRing
+	// identities is the optional store.IdentityStore (identities.go).
+	identities identityTable
 
 	seed   maphash.Seed
 	shards [revShards]revShard

@@ -15,3 +15,11 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestIdentityConformance(t *testing.T) {
+	storetest.RunIdentityStore(t, func(t *testing.T) store.IdentityStore {
+		s := memory.New()
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}

@@ -65,6 +65,9 @@ func TestOpenAPI(t *testing.T) {
 			}
 			c := newClient(t, "memory", nil, nil, r.env, func(st *config.Stack) http.Handler {
 				chk.noteRoutes(st.Auth.Routes())
+				if st.OIDC != nil {
+					chk.noteRoutes(st.OIDC.Routes())
+				}
 				return chk.wrap(t, exampleHandler(st))
 			}, extra...)
 			r.run(t, c)
@@ -175,6 +178,9 @@ func docsDir() string {
 func exampleHandler(st *config.Stack) http.Handler {
 	mux := http.NewServeMux()
 	st.Auth.Mount(mux)
+	if st.OIDC != nil {
+		st.OIDC.Mount(mux)
+	}
 	mux.Handle("/.well-known/jwks.json", token.JWKSHandler(st.Keys))
 	mux.Handle("GET "+ClaimsPath, st.Auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		claims, _ := auth.ClaimsAs[map[string]any](r.Context())
@@ -260,8 +266,8 @@ func presentedCredential(_ context.Context, in *openapi3filter.AuthenticationInp
 func (c *apiChecker) noteRoutes(rs []auth.Route) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.routes == nil {
-		for _, r := range rs {
+	for _, r := range rs {
+		if !slices.Contains(c.routes, r.Pattern) {
 			c.routes = append(c.routes, r.Pattern)
 		}
 	}
