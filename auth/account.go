@@ -131,6 +131,7 @@ func (a *Authenticator) ForgotPassword(ctx context.Context, username string, cl 
 	}
 	if n > int64(a.cfg.resetRequests) {
 		ra := retryAfter(resetAt, now)
+		a.observe(ctx, EventThrottled)
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.password_reset_throttled", ipAttr, slog.Duration("retry_after", ra))
 		return &ThrottledError{RetryAfter: ra}
 	}

@@ -89,6 +89,8 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 	if err != nil {
 		return nil, err
 	}
+	g.watch.now = cfg.now
+	st = observeStore(st, g.watch) // the Gate and the lifecycle watch one store
 	a := &Authenticator{
 		Gate:      g,
 		signer:    signer,

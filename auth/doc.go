@@ -78,4 +78,10 @@
 // Role guards decide with an [rbac.Requirement]: pass [WithPolicy] for role
 // inheritance, or build a requirement yourself and use
 // [Gate.Guard].
+//
+// [WithObserver] reports, for metrics, each authentication's outcome,
+// lifecycle events and every store call with its latency ([Observer]).
+// With or without one, a store that stops answering logs one warning when
+// the outage starts (auth.store_unavailable) and one when it ends
+// (auth.store_recovered).
 package auth

@@ -40,6 +40,8 @@ type Gate struct {
 	cookies *cookieMode
 	// legacy is nil unless WithLegacyTokens is given (auth/legacy.go).
 	legacy *token.LegacyVerifier
+	obs    Observer // nil unless WithObserver
+	watch  *storeWatch
 }
 
 // RequestGuard is the request side a [*Gate] and an [*Authenticator]
@@ -71,6 +73,7 @@ type gateConfig struct {
 	cookies         *CookieConfig
 	insecureCookies bool
 	legacy          *token.LegacyVerifier
+	observer        Observer
 }
 
 func defaultGateConfig() gateConfig {
@@ -111,10 +114,10 @@ func newGate(v token.Verifier, r store.Revoker, gc gateConfig) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{
-		verifier: v, revoker: r,
+		verifier: v, revoker: r, watch: newStoreWatch(gc.logger, gc.observer, nil),
 		issuer: gc.issuer, audience: gc.audience,
 		log: gc.logger, onError: gc.errorHandler, policy: gc.policy,
-		legacy: gc.legacy,
+		legacy: gc.legacy, obs: gc.observer,
 	}
 	if gc.cookies != nil {
 		var err error
@@ -230,6 +233,9 @@ func (g *Gate) Authenticate(r *http.Request) (*Principal, error) {
 		tok, err = g.accessFromCookie(r)
 	}
 	if err != nil {
+		if g.obs != nil {
+			g.obs.Authentication(r.Context(), outcomeOf(err))
+		}
 		return nil, err
 	}
 	return g.AuthenticateToken(r.Context(), tok)
@@ -239,6 +245,14 @@ func (g *Gate) Authenticate(r *http.Request) (*Principal, error) {
 // a WebSocket subprotocol, say) exactly as [Gate.Authenticate] does with a
 // header's.
 func (g *Gate) AuthenticateToken(ctx context.Context, tok string) (*Principal, error) {
+	p, err := g.authenticateToken(ctx, tok)
+	if g.obs != nil {
+		g.obs.Authentication(ctx, outcomeOf(err))
+	}
+	return p, err
+}
+
+func (g *Gate) authenticateToken(ctx context.Context, tok string) (*Principal, error) {
 	c, err := g.verifier.Verify(ctx, token.Access, tok)
 	if err != nil && g.legacy != nil && errors.Is(err, token.ErrWrongType) {
 		return g.authenticateLegacy(ctx, tok) // not at+jwt: perhaps an express token
@@ -294,9 +308,13 @@ func (g *Gate) checkIssuerAudience(c *token.Claims) error {
 
 // checkRevoked asks the Revoker; a store that cannot answer fails closed.
 func (g *Gate) checkRevoked(ctx context.Context, c *token.Claims) error {
+	t := g.watch.begin()
 	revoked, err := g.revoker.IsRevoked(ctx, store.Check{
 		TokenID: c.ID, SessionID: c.SessionID, UserID: c.Subject, IssuedAt: c.IssuedAt,
 	})
+	if err != nil || g.watch.busy() {
+		g.watch.report(ctx, "IsRevoked", t, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: revocation check: %w", ErrUnavailable, err)
 	}

@@ -261,6 +261,7 @@ func (a *Authenticator) Register(ctx context.Context, in Registration, cl Client
 	if err != nil {
 		return nil, err
 	}
+	a.observe(ctx, EventRegister)
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.register",
 		slog.String("user_id", u.ID), slog.String("ip", cl.IP.String()))
 	return resp, nil
@@ -346,6 +347,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 		if u != nil {
 			attrs = append(attrs, slog.String("user_id", u.ID))
 		}
+		a.observe(ctx, EventLoginFailed)
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_failed", attrs...)
 		return nil, ErrInvalidCredentials
 	}
@@ -363,6 +365,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password string, cl
 	if err != nil {
 		return nil, err
 	}
+	a.observe(ctx, EventLogin)
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.login",
 		slog.String("user_id", u.ID), slog.String("username", u.Username), ipAttr)
 	return resp, nil
@@ -425,6 +428,7 @@ func (a *Authenticator) rehash(ctx context.Context, u *store.User, pw string) {
 func (a *Authenticator) auditThrottled(ctx context.Context, err error, ip slog.Attr) {
 	var te *ThrottledError
 	if errors.As(err, &te) {
+		a.observe(ctx, EventThrottled)
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.login_throttled", ip,
 			slog.Duration("retry_after", te.RetryAfter))
 	}
@@ -528,6 +532,7 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string, _ Clie
 	if err != nil {
 		return nil, err
 	}
+	a.observe(ctx, EventRefresh)
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth.refresh",
 		slog.String("user_id", u.ID), slog.String("session_id", s.ID), slog.Bool("grace", grace))
 	return resp, nil
@@ -558,6 +563,7 @@ func (a *Authenticator) reuseDetected(ctx context.Context, c *token.Claims, s *s
 	if errors.Is(errDelete, store.ErrNotFound) {
 		errDelete = nil
 	}
+	a.observe(ctx, EventRefreshReuse)
 	a.log.LogAttrs(ctx, slog.LevelWarn, "auth.refresh_reuse_detected",
 		slog.String("user_id", c.Subject), slog.String("session_id", c.SessionID))
 	if err := errors.Join(errRevoke, errDelete); err != nil {

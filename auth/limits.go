@@ -84,6 +84,7 @@ func (a *Authenticator) limitRequest(ctx context.Context, kind string, l RateLim
 		scope = "total"
 	}
 	ra := retryAfter(resetAt, now)
+	a.observe(ctx, EventThrottled)
 	a.log.LogAttrs(ctx, slog.LevelWarn, "auth.request_throttled", slog.String("kind", strings.TrimPrefix(kind, "auth:")),
 		slog.String("scope", scope), slog.String("ip", ip.String()), slog.Duration("retry_after", ra))
 	return &ThrottledError{RetryAfter: ra}
