@@ -29,6 +29,10 @@ type Authenticator struct {
 	*Gate
 	signer    token.Signer
 	st        store.Store
+	// raw is the store as New was given it: optional capabilities
+	// (store.TOTPStore, ...) are found on it by type assertion, since st
+	// is the observing wrapper, which has only the base interfaces.
+	raw store.Store
 	cfg       config
 	hashSlots chan struct{}
 	// hashWaiting counts requests waiting for a hashing slot.
@@ -90,11 +94,13 @@ func New(signer token.Signer, verifier token.Verifier, st store.Store, opts ...O
 		return nil, err
 	}
 	g.watch.now = cfg.now
+	raw := st
 	st = observeStore(st, g.watch) // the Gate and the lifecycle watch one store
 	a := &Authenticator{
 		Gate:      g,
 		signer:    signer,
 		st:        st,
+		raw:       raw,
 		cfg:       cfg,
 		hashSlots: make(chan struct{}, cfg.maxHashes),
 		bulkSlots: make(chan struct{}, bulkShare(cfg.maxHashes)),

@@ -130,7 +130,7 @@ func WithTOTPIssuer(name string) Option {
 var errNoKEK = describe(ErrUnavailable, "two-factor enrolment is not configured: the server has no key-encryption key (JWT_KEY_ENCRYPTION_KEY)")
 
 func (a *Authenticator) totpStore() (store.TOTPStore, error) {
-	ts, ok := a.st.(store.TOTPStore)
+	ts, ok := a.raw.(store.TOTPStore)
 	if !ok {
 		return nil, describe(ErrUnavailable, "this store keeps no second factors")
 	}
@@ -303,7 +303,7 @@ func (a *Authenticator) verifyFactor(ctx context.Context, ts store.TOTPStore, e 
 
 // enrolment returns the user's confirmed enrolment, or nil when none.
 func (a *Authenticator) enrolment(ctx context.Context, userID string) (store.TOTPStore, *store.TOTP, error) {
-	ts, ok := a.st.(store.TOTPStore)
+	ts, ok := a.raw.(store.TOTPStore)
 	if !ok {
 		return nil, nil, nil
 	}
