@@ -27,12 +27,12 @@ import (
 // It is safe for concurrent use.
 type Authenticator struct {
 	*Gate
-	signer    token.Signer
-	st        store.Store
+	signer token.Signer
+	st     store.Store
 	// raw is the store as New was given it: optional capabilities
 	// (store.TOTPStore, ...) are found on it by type assertion, since st
 	// is the observing wrapper, which has only the base interfaces.
-	raw store.Store
+	raw       store.Store
 	cfg       config
 	hashSlots chan struct{}
 	// hashWaiting counts requests waiting for a hashing slot.
