@@ -38,6 +38,7 @@ for st in "${stores[@]}"; do
   # The server runs in $tmp so that no .env file of the checkout is read.
   (cd "$tmp" && exec env ADDR="127.0.0.1:$port" AUTH_STORE="$st" BOLT_PATH="$tmp/$st.db" REDIS_URL="$redis_url" \
     JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" TRUSTED_PROXIES=127.0.0.1/32 \
+    REGISTER_MAX_PER_IP=1000000 REGISTER_MAX_TOTAL=1000000 \
     ./server >"$tmp/server-$st.log" 2>&1) &
   server_pid=$!
   up=""
