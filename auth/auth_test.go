@@ -95,7 +95,7 @@ func TestResponseFor(t *testing.T) {
 		{"too large", ErrPayloadTooLarge, 413, CodePayloadTooLarge, ""},
 		{"exists", ErrUserExists, 409, CodeUserExists, ""},
 		{"not found", ErrNotFound, 404, CodeNotFound, ""},
-		{"cross origin", ErrCrossOrigin, 403, CodeInvalidRequest, challengeInsufficiency}, // HTTP-API.md: every 403 carries it
+		{"cross origin", ErrCrossOrigin, 403, CodeInvalidRequest, challengeInsufficiency}, // docs/http-api.md: every 403 carries it
 		{"throttled", &ThrottledError{RetryAfter: 1500 * time.Millisecond}, 429, CodeTooManyAttempts, ""},
 		{"unavailable", fmt.Errorf("%w: %s", ErrUnavailable, secretText), 503, CodeUnavailable, ""},
 		// Anything unknown fails closed, and its text never reaches the client.

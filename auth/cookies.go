@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Default cookie names and paths of cookie mode (HTTP-API.md).
+// Default cookie names and paths of cookie mode (docs/http-api.md).
 const (
 	DefaultAccessCookie  = "access_token"
 	DefaultRefreshCookie = "refresh_token"

@@ -28,7 +28,7 @@ func TestRegisterLoginMe(t *testing.T) {
 	assert.NotEmpty(t, reg.AccessToken)
 	assert.NotEmpty(t, reg.RefreshToken)
 
-	// The access token carries what HTTP-API.md lists.
+	// The access token carries what docs/http-api.md lists.
 	c, err := f.verifier.Verify(t.Context(), token.Access, reg.AccessToken)
 	require.NoError(t, err)
 	assert.Equal(t, testIssuer, c.Issuer)

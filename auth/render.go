@@ -117,7 +117,7 @@ func ResponseFor(err error) ErrorResponse {
 			e.Allow = me.allow
 		}
 	case errors.Is(err, ErrCrossOrigin):
-		// HTTP-API.md: every 403 carries the insufficient_scope challenge;
+		// docs/http-api.md: every 403 carries the insufficient_scope challenge;
 		// browsers, the only cookie clients, ignore it.
 		e = ErrorResponse{Status: http.StatusForbidden, Code: CodeInvalidRequest,
 			Description: "cross-origin requests authenticated by cookie are refused",

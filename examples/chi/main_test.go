@@ -6,7 +6,7 @@ import (
 	"github.com/gatekeep/gatekeep/examples/internal/e2e"
 )
 
-// The API of HTTP-API.md, row by row, on memory, bolt and Redis.
+// The API of docs/http-api.md, row by row, on memory, bolt and Redis.
 func TestE2E(t *testing.T) { e2e.Run(t, newHandler) }
 
 // Bad configuration, serving and graceful shutdown.

@@ -1,5 +1,5 @@
 // Package e2e is the one end-to-end table every example server runs: the
-// same rows (HTTP-API.md, request by request) against examples/nethttp,
+// same rows (docs/http-api.md, request by request) against examples/nethttp,
 // examples/chi and examples/gin, on each store (memory, bolt in a temporary
 // folder, Redis under a key prefix of the row's own, PostgreSQL in a schema
 // of the row's own).
