@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// The WWW-Authenticate challenges of HTTP-API.md.
+// The WWW-Authenticate challenges of docs/http-api.md.
 const (
 	challengeBare         = `Bearer realm="gatekeep"`
 	challengeInvalidToken = `Bearer realm="gatekeep", error="invalid_token"`
