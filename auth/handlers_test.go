@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -273,6 +274,25 @@ func FuzzBearerToken(f *testing.F) {
 		}
 		if !isB64Token(tok) || strings.ContainsAny(tok, " \t\r\n,") || !strings.HasSuffix(v, tok) {
 			t.Fatalf("accepted %q from %q", tok, v)
+		}
+	})
+}
+
+// b64tokenRE is RFC 6750's b64token as a regular expression, the
+// reference for isB64Token's table.
+var b64tokenRE = regexp.MustCompile(`^[A-Za-z0-9._~+/-]+=*$`)
+
+func FuzzIsB64Token(f *testing.F) {
+	for _, s := range []string{"", "=", "a", "a=", "a==", "a=b", "eyJ.x-y_z~+/==", "a b", "\x00", "é", "a\xff"} {
+		f.Add(s)
+	}
+	for c := 0; c < 256; c++ {
+		f.Add(string([]byte{byte(c)}))
+		f.Add("x" + string([]byte{byte(c)}))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isB64Token(s), b64tokenRE.MatchString(s); got != want {
+			t.Fatalf("isB64Token(%q) = %v, RFC 6750 says %v", s, got, want)
 		}
 	})
 }
