@@ -195,6 +195,11 @@ type flow struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
 	Expires  int64  `json:"e"`
+	// Link is set when a signed-in user started the flow to link an
+	// identity (POST /auth/oidc/{provider}/link): an
+	// [auth.LinkTicket] naming the user, signed, so that the cookie, which
+	// the client could rewrite, cannot name another user.
+	Link string `json:"l,omitempty"`
 }
 
 func randomToken() string {
@@ -206,13 +211,17 @@ func randomToken() string {
 // Routes returns the endpoints of provider sign-in, in the form of
 // [auth.Authenticator.Routes], for the same three routers:
 //
-//	GET  /auth/oidc/{provider}/start     GET /auth/oidc/{provider}/callback
-//	POST /auth/oidc/exchange
+//	GET  /auth/oidc/{provider}/start     GET    /auth/oidc/{provider}/callback
+//	POST /auth/oidc/exchange             POST   /auth/oidc/{provider}/link
+//	GET  /auth/identities                DELETE /auth/identities/{id}
 func (s *Service) Routes() []auth.Route {
 	return []auth.Route{
 		{Pattern: "/auth/oidc/{provider}/start", Handler: s.StartHandler()},
 		{Pattern: "/auth/oidc/{provider}/callback", Handler: s.CallbackHandler()},
+		{Pattern: "/auth/oidc/{provider}/link", Handler: s.LinkHandler()},
 		{Pattern: "/auth/oidc/exchange", Handler: s.ExchangeHandler()},
+		{Pattern: "/auth/identities", Handler: s.IdentitiesHandler()},
+		{Pattern: "/auth/identities/{id}", Handler: s.DeleteIdentityHandler()},
 	}
 }
 
@@ -285,22 +294,33 @@ func (s *Service) StartHandler() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		oc, _, err := s.setup(p)
+		to, err := s.begin(w, p, "")
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		f := flow{Provider: p.Name, State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
-			Expires: s.cfg.now().Add(s.cfg.stateTTL).Unix()}
-		raw, _ := json.Marshal(f) // a struct of strings always encodes
-		http.SetCookie(w, s.stateCookie(base64.RawURLEncoding.EncodeToString(raw), int(s.cfg.stateTTL/time.Second)))
-		opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier)}
-		if p.oidc {
-			opts = append(opts, gooidc.Nonce(f.Nonce))
-		}
 		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, oc.AuthCodeURL(f.State, opts...), http.StatusFound)
+		http.Redirect(w, r, to, http.StatusFound)
 	})
+}
+
+// begin starts a flow with p, setting its state cookie on w, and returns
+// the provider's authorization URL; link is the link ticket of a flow
+// that links rather than signs in.
+func (s *Service) begin(w http.ResponseWriter, p *provider, link string) (string, error) {
+	oc, _, err := s.setup(p)
+	if err != nil {
+		return "", err
+	}
+	f := flow{Provider: p.Name, State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
+		Expires: s.cfg.now().Add(s.cfg.stateTTL).Unix(), Link: link}
+	raw, _ := json.Marshal(f) // a struct of strings always encodes
+	http.SetCookie(w, s.stateCookie(base64.RawURLEncoding.EncodeToString(raw), int(s.cfg.stateTTL/time.Second)))
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier)}
+	if p.oidc {
+		opts = append(opts, gooidc.Nonce(f.Nonce))
+	}
+	return oc.AuthCodeURL(f.State, opts...), nil
 }
 
 // readFlow returns the flow of r's state cookie if it belongs to p, is
@@ -351,13 +371,25 @@ func (s *Service) CallbackHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		userID, err := s.callback(w, r)
+		userID, linked, err := s.callback(w, r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		if linked != "" {
+			// The user was signed in already: no new session.
+			http.Redirect(w, r, s.successURL+"#linked="+url.QueryEscape(linked), http.StatusSeeOther)
+			return
+		}
 		ctx := r.Context()
-		if s.a.CookieMode() {
+		mfa := s.a.ChallengeSecondFactor(ctx, userID, s.a.ClientOf(r))
+		if mfa != nil && !errors.Is(mfa, auth.ErrMFARequired) {
+			s.fail(w, r, mfa)
+			return
+		}
+		// A user with a second factor gets no cookies here: the one-time
+		// code's exchange answers {"mfa_required"} as a password login does.
+		if s.a.CookieMode() && mfa == nil {
 			resp, err := s.a.IssueTokens(ctx, userID, s.a.ClientOf(r))
 			if err != nil {
 				s.fail(w, r, err)
@@ -376,42 +408,52 @@ func (s *Service) CallbackHandler() http.Handler {
 	})
 }
 
-// callback runs the checks of a callback and returns the signed-in user.
-func (s *Service) callback(w http.ResponseWriter, r *http.Request) (string, error) {
+// callback runs the checks of a callback and returns the signed-in user,
+// or, for a flow started by POST /auth/oidc/{provider}/link, the user the
+// identity is now linked to and the provider's name as linked.
+func (s *Service) callback(w http.ResponseWriter, r *http.Request) (userID, linked string, err error) {
 	ctx := r.Context()
 	p, err := s.providerOf(r)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	f, err := s.readFlow(r, p)
 	// The cookie is spent by this callback, whatever its outcome.
 	http.SetCookie(w, s.stateCookie("", -1))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	first, err := s.st.UseOnce(ctx, onceID("state", f.State), time.Unix(f.Expires, 0))
 	if err != nil {
-		return "", fmt.Errorf("%w: spending the state: %w", auth.ErrUnavailable, err)
+		return "", "", fmt.Errorf("%w: spending the state: %w", auth.ErrUnavailable, err)
 	}
 	if !first {
-		return "", fmt.Errorf("%w: the state was used already", ErrState)
+		return "", "", fmt.Errorf("%w: the state was used already", ErrState)
+	}
+	linkTo := ""
+	if f.Link != "" {
+		// Checked before the code is spent: a ticket of a user signed out
+		// everywhere since (or forged) links nothing.
+		if linkTo, err = s.a.VerifyLinkTicket(ctx, f.Link); err != nil {
+			return "", "", err
+		}
 	}
 	q := r.URL.Query()
 	if q.Get("error") != "" || q.Get("code") == "" {
-		return "", ErrDenied
+		return "", "", ErrDenied
 	}
 	oc, verifier, err := s.setup(p)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	hctx := context.WithValue(ctx, oauth2.HTTPClient, s.cfg.client)
 	tok, err := oc.Exchange(hctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-			return "", ErrCode
+			return "", "", ErrCode
 		}
-		return "", fmt.Errorf("%w: token endpoint of %s", ErrProviderUnavailable, p.Name)
+		return "", "", fmt.Errorf("%w: token endpoint of %s", ErrProviderUnavailable, p.Name)
 	}
 	var id *ExternalIdentity
 	if p.oidc {
@@ -423,9 +465,16 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) (string, erro
 		}
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return s.link(ctx, p.Name, id)
+	if linkTo != "" {
+		if err := s.linkTo(ctx, p.Name, id, linkTo); err != nil {
+			return "", "", err
+		}
+		return linkTo, p.Name, nil
+	}
+	userID, err = s.link(ctx, p.Name, id)
+	return userID, "", err
 }
 
 // verifyIDToken checks tok's ID token and returns its identity.
@@ -480,6 +529,11 @@ func (s *Service) ExchangeHandler() http.Handler {
 			return
 		}
 		resp, err := s.a.RedeemGrant(r.Context(), body.Code, s.a.ClientOf(r))
+		var mfa *auth.MFARequiredError
+		if errors.As(err, &mfa) {
+			writeJSON(w, http.StatusOK, mfa) // no tokens: the second factor comes first
+			return
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
