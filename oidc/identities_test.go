@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -344,4 +345,124 @@ func TestProviderMFA(t *testing.T) {
 		code, _ = url.QueryUnescape(code)
 		mfaExchange(t, cook, code)
 	})
+}
+
+func registerEmail(t *testing.T, s *site, name, email string) *auth.TokenResponse {
+	t.Helper()
+	tr, err := s.a.Register(context.Background(), auth.Registration{Username: name, Password: "correct horse battery staple", Email: email},
+		auth.Client{IP: netip.MustParseAddr("192.0.2.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestLinkByVerifiedEmail(t *testing.T) {
+	on, off := newSite(t), newSite(t)
+	issuer := startProvider(t, on.srv.URL+"/auth/oidc/op/callback", off.srv.URL+"/auth/oidc/op/callback")
+	on.svcOpts = []oidc.Option{oidc.WithLinkByVerifiedEmail()}
+	on.start(t, issuer, false, "gatekeep")
+	off.start(t, issuer, false, "gatekeep")
+
+	vera := registerEmail(t, on, "vera", "vera@example.com")
+	n := len(users(t, on))
+	st, tr := exchange(t, on, signInCode(t, on, "vera"))
+	if st != http.StatusOK || tr.User.ID != vera.User.ID || len(users(t, on)) != n {
+		t.Fatalf("verified email: %d as %q (%d users), want 200 as the existing vera (%d)", st, tr.User.Username, len(users(t, on)), n)
+	}
+	if got, err := on.st.IdentityBySubject(context.Background(), issuer, "vera"); err != nil || got.UserID != vera.User.ID {
+		t.Errorf("the identity is %+v (%v), want linked to vera", got, err)
+	}
+	// The provider's account keeps signing in as vera, by its link now.
+	if _, tr := exchange(t, on, signInCode(t, on, "vera")); tr.User.ID != vera.User.ID {
+		t.Errorf("second sign-in as %q, want vera", tr.User.Username)
+	}
+
+	for _, c := range []struct {
+		name, login string
+		setup       func()
+	}{
+		// An attack: an unverified email would hand over anyone's account.
+		{"unverified", "unverified-uma", func() { registerEmail(t, on, "uma", "unverified-uma@example.com") }},
+		// Two users with the email: which one is not ours to guess.
+		{"ambiguous", "dup", func() {
+			registerEmail(t, on, "dup1", "dup@example.com")
+			registerEmail(t, on, "dup2", "dup@example.com")
+		}},
+		// Exactly that email: another case is another address here.
+		{"other case", "casey", func() { registerEmail(t, on, "casey1", "Casey@example.com") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.setup()
+			before := users(t, on)
+			st, tr := exchange(t, on, signInCode(t, on, c.login))
+			if st != http.StatusOK || len(users(t, on)) != len(before)+1 {
+				t.Fatalf("sign-in: %d with %d users, want 200 and a new user", st, len(users(t, on))-len(before))
+			}
+			for _, u := range before {
+				if u.ID == tr.User.ID {
+					t.Errorf("signed in as the existing %q", u.Username)
+				}
+			}
+		})
+	}
+	t.Run("off by default", func(t *testing.T) {
+		walt := registerEmail(t, off, "walt", "walt@example.com")
+		if _, tr := exchange(t, off, signInCode(t, off, "walt")); tr.User.ID == walt.User.ID {
+			t.Errorf("without the option a verified email joined walt's account")
+		}
+	})
+}
+
+func TestErrorURL(t *testing.T) {
+	s := newSite(t)
+	issuer := startProvider(t, s.srv.URL+"/auth/oidc/op/callback")
+	s.svcOpts = []oidc.Option{oidc.WithErrorURL("/oops?from=oidc")}
+	s.start(t, issuer, false, "gatekeep")
+
+	want := func(t *testing.T, res *http.Response, code string) {
+		t.Helper()
+		loc, err := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusSeeOther || err != nil || loc.Path != "/oops" {
+			t.Fatalf("failed callback: %d to %q, want 303 to /oops", res.StatusCode, res.Header.Get("Location"))
+		}
+		q := loc.Query()
+		if q.Get("error") != code || q.Get("from") != "oidc" || len(q) != 2 || loc.Fragment != "" {
+			t.Errorf("error redirect %q, want only error=%s beside the URL's own query", loc, code)
+		}
+	}
+	// A forged state.
+	b := newBrowser()
+	cb := b.authorize(t, s, "mallory")
+	q := cb.Query()
+	q.Set("state", "forged")
+	cb.RawQuery = q.Encode()
+	want(t, b.get(t, cb.String()), auth.CodeInvalidRequest)
+	// The provider's refusal.
+	b = newBrowser()
+	cb = b.authorize(t, s, "dora")
+	q = cb.Query()
+	q.Del("code")
+	q.Set("error", "access_denied")
+	cb.RawQuery = q.Encode()
+	want(t, b.get(t, cb.String()), auth.CodeInvalidCredentials)
+	// A link of another user's account.
+	_, owner := exchange(t, s, signInCode(t, s, "owner"))
+	if owner.AccessToken == "" {
+		t.Fatal("no sign-in")
+	}
+	other := register(t, s, "other")
+	want(t, link(t, s, other.AccessToken, "owner"), oidc.CodeIdentityLinked)
+	// The other endpoints still answer JSON.
+	res, _ := call(t, nil, s, http.MethodPost, "/auth/oidc/op/link", "")
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("link without a token: %d, want 401 JSON", res.StatusCode)
+	}
+
+	for _, bad := range []string{"/x#frag", "javascript:alert(1)"} {
+		if _, err := oidc.New(s.a, s.st, "/welcome", []oidc.Provider{{Name: "op", Issuer: issuer, ClientID: "c",
+			RedirectURL: s.srv.URL + "/cb"}}, oidc.WithErrorURL(bad)); !errors.Is(err, oidc.ErrInvalidConfig) {
+			t.Errorf("WithErrorURL(%q): %v, want ErrInvalidConfig", bad, err)
+		}
+	}
 }

@@ -90,13 +90,15 @@ func New(a *auth.Authenticator, st store.Store, successURL string, providers []P
 	if !ok {
 		return nil, fmt.Errorf("%w: the store does not implement store.IdentityStore", ErrInvalidConfig)
 	}
-	if u, err := url.Parse(successURL); err != nil || successURL == "" || u.Fragment != "" ||
-		(u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http") {
+	if !redirectURL(successURL) {
 		return nil, fmt.Errorf("%w: the success URL must be an absolute path or an http(s) URL without a fragment", ErrInvalidConfig)
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.errorURL != "" && !redirectURL(cfg.errorURL) {
+		return nil, fmt.Errorf("%w: the error URL must be an absolute path or an http(s) URL without a fragment", ErrInvalidConfig)
 	}
 	if cfg.stateTTL < time.Minute || cfg.stateTTL > time.Hour {
 		return nil, fmt.Errorf("%w: the state lifetime must be between 1m and 1h", ErrInvalidConfig)
@@ -125,6 +127,13 @@ func New(a *auth.Authenticator, st store.Store, successURL string, providers []P
 		return nil, fmt.Errorf("%w: no provider", ErrInvalidConfig)
 	}
 	return s, nil
+}
+
+// redirectURL reports whether raw may be a redirect's target: a path or an
+// http(s) URL, without a fragment.
+func redirectURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && raw != "" && u.Fragment == "" && (u.Scheme == "" || u.Scheme == "https" || u.Scheme == "http")
 }
 
 func checkProvider(p Provider) error {
@@ -241,6 +250,25 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.a.Fail(w, r, err)
+}
+
+// failCallback is fail for a callback: with an error URL
+// ([WithErrorURL]), a 303 there with only the error's code in the query.
+func (s *Service) failCallback(w http.ResponseWriter, r *http.Request, err error) {
+	if s.cfg.errorURL == "" {
+		s.fail(w, r, err)
+		return
+	}
+	e, ok := response(err)
+	if !ok {
+		e = auth.ResponseFor(err)
+	}
+	s.cfg.log.LogAttrs(r.Context(), slog.LevelWarn, "oidc.failed", slog.String("error", e.Code))
+	u, _ := url.Parse(s.cfg.errorURL) // checked by New
+	q := u.Query()
+	q.Set("error", e.Code)
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusSeeOther)
 }
 
 // method answers 405 unless r's method is m (HEAD counts as GET).
@@ -373,7 +401,7 @@ func (s *Service) CallbackHandler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		userID, linked, err := s.callback(w, r)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failCallback(w, r, err)
 			return
 		}
 		if linked != "" {
@@ -384,7 +412,7 @@ func (s *Service) CallbackHandler() http.Handler {
 		ctx := r.Context()
 		mfa := s.a.ChallengeSecondFactor(ctx, userID, s.a.ClientOf(r))
 		if mfa != nil && !errors.Is(mfa, auth.ErrMFARequired) {
-			s.fail(w, r, mfa)
+			s.failCallback(w, r, mfa)
 			return
 		}
 		// A user with a second factor gets no cookies here: the one-time
@@ -392,7 +420,7 @@ func (s *Service) CallbackHandler() http.Handler {
 		if s.a.CookieMode() && mfa == nil {
 			resp, err := s.a.IssueTokens(ctx, userID, s.a.ClientOf(r))
 			if err != nil {
-				s.fail(w, r, err)
+				s.failCallback(w, r, err)
 				return
 			}
 			s.a.SetTokenCookies(w, resp)
@@ -401,7 +429,7 @@ func (s *Service) CallbackHandler() http.Handler {
 		}
 		code, _, err := s.a.IssueGrant(ctx, userID, s.cfg.codeTTL)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failCallback(w, r, err)
 			return
 		}
 		http.Redirect(w, r, s.successURL+"#code="+url.QueryEscape(code), http.StatusSeeOther)
