@@ -389,10 +389,15 @@ func onceID(kind, v string) string {
 // issuer, audience, expiry, nonce) or asks a plain OAuth 2.0 provider's
 // UserInfo, finds or creates the linked user, and ends with a 303 to the
 // success URL: with the session cookies in cookie mode, else with a
-// one-time "#code=" for POST /auth/oidc/exchange. No token ever travels in
-// the URL. Failures: 400 invalid_request (state), 401 (denied, code or ID
-// token refused), 404 (provider), 503 (provider or store down); a failed
-// callback creates nothing.
+// one-time "#code=" for POST /auth/oidc/exchange (always the code for a
+// user with a second factor, whose exchange answers the challenge). A flow
+// started by [Service.LinkHandler] links instead and goes to the success
+// URL with "#linked=<provider>". No token ever travels in the URL.
+// Failures: 400 invalid_request (state), 401 (denied, code, ID token or
+// link ticket refused), 404 (provider), 409 identity_linked (link of
+// another user's account), 503 (provider or store down), or with
+// [WithErrorURL] a 303 there with "?error=<code>"; a failed callback
+// creates nothing.
 func (s *Service) CallbackHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.method(w, r, http.MethodGet) {
@@ -543,7 +548,9 @@ func (s *Service) verifyIDToken(ctx context.Context, v *gooidc.IDTokenVerifier, 
 // {"code"} with the one-time code of a callback's redirect; 200 with the
 // token pair ([auth.TokenResponse]); 400 invalid_request for a bad body;
 // 401 invalid_token for a code that is unknown, expired (after 60 s by
-// default) or used already: a code works once.
+// default) or used already: a code works once. For a user with a
+// confirmed second factor, 200 {"mfa_required":true,...}
+// ([auth.MFARequiredError]) and no tokens, as a password login answers.
 func (s *Service) ExchangeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.method(w, r, http.MethodPost) {
