@@ -402,6 +402,20 @@ func TestProviderRouters(t *testing.T) {
 			if st, name := me(t, s, tr.AccessToken); st != http.StatusOK || name != "kim" {
 				t.Errorf("GET /me = %d %q, want 200 kim", st, name)
 			}
+			// Link, list and unlink reach their handlers, {id} included.
+			ids := identities(t, s, tr.AccessToken)
+			if len(ids) != 1 {
+				t.Fatalf("kim has %d identities, want 1", len(ids))
+			}
+			if res, body := call(t, nil, s, http.MethodDelete, "/auth/identities/"+ids[0].ID, tr.AccessToken); res.StatusCode != http.StatusConflict {
+				t.Errorf("unlink of kim's only way in: %d %s, want 409", res.StatusCode, body)
+			}
+			if res := link(t, s, tr.AccessToken, "kim-"+r); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("link: %d %s, want 303", res.StatusCode, errorCode(t, res))
+			}
+			if res, body := call(t, nil, s, http.MethodDelete, "/auth/identities/"+ids[0].ID, tr.AccessToken); res.StatusCode != http.StatusNoContent {
+				t.Errorf("unlink of one of two: %d %s, want 204", res.StatusCode, body)
+			}
 			// An unknown provider is the API's JSON 404.
 			res := newBrowser().get(t, s.srv.URL+"/auth/oidc/nope/start")
 			if res.StatusCode != http.StatusNotFound || errorCode(t, res) != auth.CodeNotFound {
