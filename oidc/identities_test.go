@@ -262,13 +262,16 @@ func TestLink(t *testing.T) {
 // for the second factor, as a password login is: no session before it.
 func TestProviderMFA(t *testing.T) {
 	kek := bytes.Repeat([]byte{7}, auth.KeyEncryptionKeySize)
-	exch, cook := newSite(t), newSite(t)
-	issuer := startProvider(t, exch.srv.URL+"/auth/oidc/op/callback", cook.srv.URL+"/auth/oidc/op/callback")
-	for _, s := range []*site{exch, cook} {
+	exch, cook, mail := newSite(t), newSite(t), newSite(t)
+	issuer := startProvider(t, exch.srv.URL+"/auth/oidc/op/callback", cook.srv.URL+"/auth/oidc/op/callback",
+		mail.srv.URL+"/auth/oidc/op/callback")
+	for _, s := range []*site{exch, cook, mail} {
 		s.authOpts = []auth.Option{auth.WithKeyEncryptionKey(kek)}
 	}
+	mail.svcOpts = []oidc.Option{oidc.WithLinkByVerifiedEmail()}
 	exch.start(t, issuer, false, "gatekeep")
 	cook.start(t, issuer, true, "gatekeep")
+	mail.start(t, issuer, false, "gatekeep")
 	ctx := context.Background()
 	// enrol confirms TOTP for tr's user and returns its recovery codes.
 	enrol := func(t *testing.T, s *site, tr *auth.TokenResponse) []string {
@@ -344,6 +347,16 @@ func TestProviderMFA(t *testing.T) {
 		}
 		code, _ = url.QueryUnescape(code)
 		mfaExchange(t, cook, code)
+	})
+	t.Run("JoinedByEmail", func(t *testing.T) {
+		// An attack: a provider account with the victim's verified email
+		// joins the victim's account, but not past its second factor.
+		mia := registerEmail(t, mail, "mia", "mia@example.com")
+		_ = enrol(t, mail, mia)
+		mfaExchange(t, mail, signInCode(t, mail, "mia"))
+		if got, err := mail.st.IdentityBySubject(ctx, issuer, "mia"); err != nil || got.UserID != mia.User.ID {
+			t.Errorf("the identity is %+v (%v), want joined to mia", got, err)
+		}
 	})
 }
 
