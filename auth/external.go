@@ -55,6 +55,8 @@ func (a *Authenticator) IssueGrant(ctx context.Context, userID string, ttl time.
 // without leeway), issued before its user's tokens were revoked, or
 // already redeemed is ErrInvalidToken: a code works once, spent through
 // the store's UseOnce, so of concurrent redemptions exactly one succeeds.
+// For a user with a confirmed second factor it returns the
+// [*MFARequiredError] of [Authenticator.ChallengeSecondFactor] instead of a session.
 func (a *Authenticator) RedeemGrant(ctx context.Context, code string, cl Client) (*TokenResponse, error) {
 	if code == "" {
 		return nil, describe(ErrInvalidRequest, "code is required")
@@ -83,7 +85,13 @@ func (a *Authenticator) RedeemGrant(ctx context.Context, code string, cl Client)
 		a.log.LogAttrs(ctx, slog.LevelWarn, "auth.grant_replayed", slog.String("user_id", c.Subject))
 		return nil, describe(ErrInvalidToken, "the code was already used")
 	}
-	resp, err := a.IssueTokens(ctx, c.Subject, cl)
+	// The code stands for a first factor only: a user with a second
+	// factor gets the challenge, as Login answers it.
+	err = a.ChallengeSecondFactor(ctx, c.Subject, cl)
+	var resp *TokenResponse
+	if err == nil {
+		resp, err = a.IssueTokens(ctx, c.Subject, cl)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, describe(ErrInvalidToken, "the user no longer exists")
 	}

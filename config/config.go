@@ -255,6 +255,16 @@ type Config struct {
 	// with "#code=<one-time code>" for POST /auth/oidc/exchange. Required
 	// with OIDC_PROVIDERS.
 	OIDCSuccessURL string
+	// OIDCLinkByVerifiedEmail lets a first provider sign-in whose email
+	// the provider marks verified join the one existing user with exactly
+	// that email instead of creating a user
+	// (OIDC_LINK_BY_VERIFIED_EMAIL, default false; see
+	// [oidc.WithLinkByVerifiedEmail] for its hazard).
+	OIDCLinkByVerifiedEmail bool
+	// OIDCErrorURL, when set, is where a failed provider callback sends
+	// the browser, with "?error=<code>" (OIDC_ERROR_URL); unset, the
+	// callback answers failures in JSON.
+	OIDCErrorURL string
 	// KeyRotation holds JWT_ROTATE_EVERY and the other key-rotation
 	// variables (config/keys.go).
 	KeyRotation

@@ -166,6 +166,8 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	p.str("OIDC_PROVIDERS", &oidcNames)
 	p.oidcProviders(oidcNames, &c.OIDCProviders) // OIDC_<NAME>_*: config/oidc.go
 	p.str("OIDC_SUCCESS_URL", &c.OIDCSuccessURL)
+	p.boolean("OIDC_LINK_BY_VERIFIED_EMAIL", &c.OIDCLinkByVerifiedEmail)
+	p.str("OIDC_ERROR_URL", &c.OIDCErrorURL)
 	p.str("TOTP_ISSUER", &c.TOTPIssuer)
 
 	if p.err != nil {

@@ -73,8 +73,8 @@ func (p *parser) oidcProviders(names string, dst *[]OIDCProvider) {
 	*dst = out
 }
 
-// validateOIDC checks OIDC_PROVIDERS, each provider's variables and
-// OIDC_SUCCESS_URL.
+// validateOIDC checks OIDC_PROVIDERS, each provider's variables,
+// OIDC_SUCCESS_URL and OIDC_ERROR_URL.
 func (c *Config) validateOIDC() error {
 	if len(c.OIDCProviders) == 0 {
 		return nil
@@ -102,6 +102,10 @@ func (c *Config) validateOIDC() error {
 	if u, err := url.Parse(c.OIDCSuccessURL); c.OIDCSuccessURL == "" || err != nil || u.Fragment != "" ||
 		(u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http") {
 		return varErr("OIDC_SUCCESS_URL", "where the browser goes after a provider sign-in: a path or an http(s) URL without a fragment", c.OIDCSuccessURL)
+	}
+	if u, err := url.Parse(c.OIDCErrorURL); c.OIDCErrorURL != "" && (err != nil || u.Fragment != "" ||
+		(u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http")) {
+		return varErr("OIDC_ERROR_URL", "where a failed provider sign-in goes: a path or an http(s) URL without a fragment", c.OIDCErrorURL)
 	}
 	return nil
 }
@@ -146,6 +150,12 @@ func buildOIDC(cfg Config, a *auth.Authenticator, st store.Store, bc buildConfig
 	}
 	if cfg.CookieInsecure {
 		opts = append(opts, oidc.WithInsecureStateCookie())
+	}
+	if cfg.OIDCLinkByVerifiedEmail {
+		opts = append(opts, oidc.WithLinkByVerifiedEmail())
+	}
+	if cfg.OIDCErrorURL != "" {
+		opts = append(opts, oidc.WithErrorURL(cfg.OIDCErrorURL))
 	}
 	svc, err := oidc.New(a, st, cfg.OIDCSuccessURL, cfg.oidcProviderList(), opts...)
 	if err != nil {

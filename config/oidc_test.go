@@ -47,6 +47,16 @@ func TestOIDCFromEnv(t *testing.T) {
 	def, err := config.FromLookup(lookupOf(nil))
 	require.NoError(t, err)
 	assert.Empty(t, def.OIDCProviders, "no provider by default")
+	assert.False(t, def.OIDCLinkByVerifiedEmail, "linking by email is off by default")
+	assert.Empty(t, def.OIDCErrorURL)
+
+	env := oidcEnv()
+	env["OIDC_LINK_BY_VERIFIED_EMAIL"] = "true"
+	env["OIDC_ERROR_URL"] = "https://app.example.com/sign-in-failed?x=1"
+	on, err := config.FromLookup(lookupOf(env))
+	require.NoError(t, err)
+	assert.True(t, on.OIDCLinkByVerifiedEmail)
+	assert.Equal(t, "https://app.example.com/sign-in-failed?x=1", on.OIDCErrorURL)
 }
 
 func TestOIDCInvalid(t *testing.T) {
@@ -63,6 +73,9 @@ func TestOIDCInvalid(t *testing.T) {
 		{"no openid scope", "OIDC_CORP_SSO_SCOPES", "email profile", "OIDC_CORP_SSO_SCOPES"},
 		{"no success URL", "OIDC_SUCCESS_URL", "", "OIDC_SUCCESS_URL"},
 		{"success URL with fragment", "OIDC_SUCCESS_URL", "/x#y", "OIDC_SUCCESS_URL"},
+		{"error URL with fragment", "OIDC_ERROR_URL", "/x#y", "OIDC_ERROR_URL"},
+		{"error URL of another scheme", "OIDC_ERROR_URL", "javascript:alert(1)", "OIDC_ERROR_URL"},
+		{"link by email not a boolean", "OIDC_LINK_BY_VERIFIED_EMAIL", "maybe", "OIDC_LINK_BY_VERIFIED_EMAIL"},
 	} {
 		t.Run(row.name, func(t *testing.T) {
 			env := oidcEnv()
@@ -79,13 +92,15 @@ func TestOIDCInvalid(t *testing.T) {
 func TestOIDCBuild(t *testing.T) {
 	env := oidcEnv()
 	env["JWT_SECRET"] = secret32
+	env["OIDC_LINK_BY_VERIFIED_EMAIL"] = "true"
+	env["OIDC_ERROR_URL"] = "/sign-in-failed"
 	c, err := config.FromLookup(lookupOf(env))
 	require.NoError(t, err)
 	st, err := config.Build(context.Background(), c)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	require.NotNil(t, st.OIDC, "OIDC_PROVIDERS set, no Stack.OIDC")
-	assert.Len(t, st.OIDC.Routes(), 3)
+	assert.Len(t, st.OIDC.Routes(), 6)
 
 	c.OIDCProviders = nil
 	plain, err := config.Build(context.Background(), c)

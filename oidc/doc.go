@@ -18,14 +18,17 @@
 //	GET  /auth/oidc/{provider}/start     302 to the provider
 //	GET  /auth/oidc/{provider}/callback  303 to the success URL
 //	POST /auth/oidc/exchange             {"code"} -> the token pair
+//	POST /auth/oidc/{provider}/link      signed in: link another account
+//	GET  /auth/identities                the caller's links
+//	DELETE /auth/identities/{id}         remove one, never the last way in
 //
 // On net/http, [Service.Mount]; on chi,
 //
 //	for _, rt := range svc.Routes() { r.Handle(rt.Pattern, rt.Handler) }
 //
-// and on gin, with {provider} written :provider,
+// and on gin, with {provider} and {id} written :provider and :id,
 //
-//	r.Any(strings.ReplaceAll(rt.Pattern, "{provider}", ":provider"), gatekeepgin.Handler(rt.Handler))
+//	r.Any(strings.NewReplacer("{provider}", ":provider", "{id}", ":id").Replace(rt.Pattern), gatekeepgin.Handler(rt.Handler))
 //
 // The configuration package builds one from OIDC_PROVIDERS (config.Build
 // sets Stack.OIDC).
@@ -40,11 +43,15 @@
 // and spends it through the store's UseOnce, exchanges the code with the
 // verifier, and verifies the ID token's signature (the provider's JWKS),
 // issuer, audience, expiry and nonce. Accounts are linked by the
-// provider's (issuer, subject) only, never by an email, and an email is
-// kept only when the provider marks it verified. Tokens never travel in a
+// provider's (issuer, subject); by an email only with
+// [WithLinkByVerifiedEmail] and only when the provider marks it verified;
+// to a signed-in user only through a flow that user started, named in the
+// state cookie by a signed ticket ([auth.Authenticator.IssueLinkTicket]). Tokens never travel in a
 // URL: in cookie mode the callback sets the session cookies; otherwise it
 // redirects with a one-time code in the fragment, valid 60 seconds and
 // spent through UseOnce ([auth.Authenticator.RedeemGrant]), which the page
-// posts to /auth/oidc/exchange. Every failure is a JSON error of the HTTP
-// API (400, 401, 404 or 503) and creates nothing.
+// posts to /auth/oidc/exchange. A user with a second factor gets its
+// challenge there, not a session. Every failure is a JSON error of the
+// HTTP API (400, 401, 404, 409 or 503), or with [WithErrorURL] a redirect
+// carrying only its code, and creates nothing.
 package oidc

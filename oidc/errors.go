@@ -38,6 +38,24 @@ var (
 	// answered nonsense (discovery, token or userinfo endpoint) (503
 	// unavailable).
 	ErrProviderUnavailable = errors.New("oidc: provider unavailable")
+	// ErrIdentityTaken means a signed-in user's link flow ended with an
+	// external account that is linked to another user already (409
+	// identity_linked): a link never moves an account between users.
+	ErrIdentityTaken = errors.New("oidc: identity linked to another user")
+	// ErrNoIdentity means the caller has no identity link of that id (404
+	// not_found).
+	ErrNoIdentity = errors.New("oidc: no such identity")
+	// ErrLastSignIn means the identity is the user's last way to sign in
+	// (no password, no other link) and stays (409 last_sign_in).
+	ErrLastSignIn = errors.New("oidc: the last way to sign in")
+)
+
+// Error codes of this package's responses, beside package auth's.
+const (
+	// CodeIdentityLinked answers [ErrIdentityTaken].
+	CodeIdentityLinked = "identity_linked"
+	// CodeLastSignIn answers [ErrLastSignIn].
+	CodeLastSignIn = "last_sign_in"
 )
 
 // response maps an error of this package to its HTTP response; any other
@@ -60,6 +78,15 @@ func response(err error) (auth.ErrorResponse, bool) {
 	case errors.Is(err, ErrIDToken):
 		return auth.ErrorResponse{Status: http.StatusUnauthorized, Code: auth.CodeInvalidToken,
 			Description: "the provider's ID token is invalid", Challenge: `Bearer realm="` + auth.Realm + `", error="invalid_token"`}, true
+	case errors.Is(err, ErrIdentityTaken):
+		return auth.ErrorResponse{Status: http.StatusConflict, Code: CodeIdentityLinked,
+			Description: "this provider account is linked to another user"}, true
+	case errors.Is(err, ErrNoIdentity):
+		return auth.ErrorResponse{Status: http.StatusNotFound, Code: auth.CodeNotFound,
+			Description: "no such identity"}, true
+	case errors.Is(err, ErrLastSignIn):
+		return auth.ErrorResponse{Status: http.StatusConflict, Code: CodeLastSignIn,
+			Description: "this is the account's last way to sign in; set a password first"}, true
 	case errors.Is(err, ErrProviderUnavailable):
 		return auth.ErrorResponse{Status: http.StatusServiceUnavailable, Code: auth.CodeUnavailable,
 			Description: "the identity provider cannot answer right now; retry later"}, true

@@ -18,8 +18,8 @@ const maxUsernameBase = 32
 
 // link returns the user id that id signs in as: the linked user, or a new
 // user (role "user", no password) linked now. Linking is by (issuer,
-// subject) only; an email, verified or not, never joins an existing
-// account.
+// subject); only with [WithLinkByVerifiedEmail] does a verified email join
+// the one existing user with that email, and an unverified one never.
 func (s *Service) link(ctx context.Context, providerName string, id *ExternalIdentity) (string, error) {
 	got, err := s.ids.IdentityBySubject(ctx, id.Issuer, id.Subject)
 	switch {
@@ -43,6 +43,18 @@ func (s *Service) link(ctx context.Context, providerName string, id *ExternalIde
 	if id.EmailVerified {
 		email = id.Email
 	}
+	if s.cfg.linkByEmail && email != "" {
+		owner, err := s.userByEmail(ctx, email)
+		if err != nil {
+			return "", err
+		}
+		if owner != "" {
+			if err := s.linkTo(ctx, providerName, id, owner); err != nil {
+				return "", err
+			}
+			return owner, nil
+		}
+	}
 	u, err := s.createUser(ctx, deriveUsername(id), email)
 	if err != nil {
 		return "", err
@@ -65,6 +77,32 @@ func (s *Service) link(ctx context.Context, providerName string, id *ExternalIde
 		}
 	}
 	return "", fmt.Errorf("%w: linking the identity: %w", auth.ErrUnavailable, err)
+}
+
+// userByEmail returns the id of the one user whose email is exactly
+// email, or "" when none or more than one has it (an ambiguous email joins
+// no account).
+func (s *Service) userByEmail(ctx context.Context, email string) (string, error) {
+	found, cursor := "", ""
+	for {
+		page, next, err := s.st.ListUsers(ctx, cursor, 1000)
+		if err != nil {
+			return "", fmt.Errorf("%w: listing users: %w", auth.ErrUnavailable, err)
+		}
+		for _, u := range page {
+			if u.Email != email {
+				continue
+			}
+			if found != "" {
+				return "", nil
+			}
+			found = u.ID
+		}
+		if next == "" || len(page) == 0 {
+			return found, nil
+		}
+		cursor = next
+	}
 }
 
 // createUser creates a user named base, or base-2, base-3, ... when taken.

@@ -90,13 +90,15 @@ func New(a *auth.Authenticator, st store.Store, successURL string, providers []P
 	if !ok {
 		return nil, fmt.Errorf("%w: the store does not implement store.IdentityStore", ErrInvalidConfig)
 	}
-	if u, err := url.Parse(successURL); err != nil || successURL == "" || u.Fragment != "" ||
-		(u.Scheme != "" && u.Scheme != "https" && u.Scheme != "http") {
+	if !redirectURL(successURL) {
 		return nil, fmt.Errorf("%w: the success URL must be an absolute path or an http(s) URL without a fragment", ErrInvalidConfig)
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.errorURL != "" && !redirectURL(cfg.errorURL) {
+		return nil, fmt.Errorf("%w: the error URL must be an absolute path or an http(s) URL without a fragment", ErrInvalidConfig)
 	}
 	if cfg.stateTTL < time.Minute || cfg.stateTTL > time.Hour {
 		return nil, fmt.Errorf("%w: the state lifetime must be between 1m and 1h", ErrInvalidConfig)
@@ -125,6 +127,13 @@ func New(a *auth.Authenticator, st store.Store, successURL string, providers []P
 		return nil, fmt.Errorf("%w: no provider", ErrInvalidConfig)
 	}
 	return s, nil
+}
+
+// redirectURL reports whether raw may be a redirect's target: a path or an
+// http(s) URL, without a fragment.
+func redirectURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && raw != "" && u.Fragment == "" && (u.Scheme == "" || u.Scheme == "https" || u.Scheme == "http")
 }
 
 func checkProvider(p Provider) error {
@@ -195,6 +204,11 @@ type flow struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
 	Expires  int64  `json:"e"`
+	// Link is set when a signed-in user started the flow to link an
+	// identity (POST /auth/oidc/{provider}/link): an
+	// [auth.LinkTicket] naming the user, signed, so that the cookie, which
+	// the client could rewrite, cannot name another user.
+	Link string `json:"l,omitempty"`
 }
 
 func randomToken() string {
@@ -206,13 +220,17 @@ func randomToken() string {
 // Routes returns the endpoints of provider sign-in, in the form of
 // [auth.Authenticator.Routes], for the same three routers:
 //
-//	GET  /auth/oidc/{provider}/start     GET /auth/oidc/{provider}/callback
-//	POST /auth/oidc/exchange
+//	GET  /auth/oidc/{provider}/start     GET    /auth/oidc/{provider}/callback
+//	POST /auth/oidc/exchange             POST   /auth/oidc/{provider}/link
+//	GET  /auth/identities                DELETE /auth/identities/{id}
 func (s *Service) Routes() []auth.Route {
 	return []auth.Route{
 		{Pattern: "/auth/oidc/{provider}/start", Handler: s.StartHandler()},
 		{Pattern: "/auth/oidc/{provider}/callback", Handler: s.CallbackHandler()},
+		{Pattern: "/auth/oidc/{provider}/link", Handler: s.LinkHandler()},
 		{Pattern: "/auth/oidc/exchange", Handler: s.ExchangeHandler()},
+		{Pattern: "/auth/identities", Handler: s.IdentitiesHandler()},
+		{Pattern: "/auth/identities/{id}", Handler: s.DeleteIdentityHandler()},
 	}
 }
 
@@ -232,6 +250,25 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.a.Fail(w, r, err)
+}
+
+// failCallback is fail for a callback: with an error URL
+// ([WithErrorURL]), a 303 there with only the error's code in the query.
+func (s *Service) failCallback(w http.ResponseWriter, r *http.Request, err error) {
+	if s.cfg.errorURL == "" {
+		s.fail(w, r, err)
+		return
+	}
+	e, ok := response(err)
+	if !ok {
+		e = auth.ResponseFor(err)
+	}
+	s.cfg.log.LogAttrs(r.Context(), slog.LevelWarn, "oidc.failed", slog.String("error", e.Code))
+	u, _ := url.Parse(s.cfg.errorURL) // checked by New
+	q := u.Query()
+	q.Set("error", e.Code)
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusSeeOther)
 }
 
 // method answers 405 unless r's method is m (HEAD counts as GET).
@@ -285,22 +322,33 @@ func (s *Service) StartHandler() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		oc, _, err := s.setup(p)
+		to, err := s.begin(w, p, "")
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		f := flow{Provider: p.Name, State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
-			Expires: s.cfg.now().Add(s.cfg.stateTTL).Unix()}
-		raw, _ := json.Marshal(f) // a struct of strings always encodes
-		http.SetCookie(w, s.stateCookie(base64.RawURLEncoding.EncodeToString(raw), int(s.cfg.stateTTL/time.Second)))
-		opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier)}
-		if p.oidc {
-			opts = append(opts, gooidc.Nonce(f.Nonce))
-		}
 		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, oc.AuthCodeURL(f.State, opts...), http.StatusFound)
+		http.Redirect(w, r, to, http.StatusFound)
 	})
+}
+
+// begin starts a flow with p, setting its state cookie on w, and returns
+// the provider's authorization URL; link is the link ticket of a flow
+// that links rather than signs in.
+func (s *Service) begin(w http.ResponseWriter, p *provider, link string) (string, error) {
+	oc, _, err := s.setup(p)
+	if err != nil {
+		return "", err
+	}
+	f := flow{Provider: p.Name, State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
+		Expires: s.cfg.now().Add(s.cfg.stateTTL).Unix(), Link: link}
+	raw, _ := json.Marshal(f) // a struct of strings always encodes
+	http.SetCookie(w, s.stateCookie(base64.RawURLEncoding.EncodeToString(raw), int(s.cfg.stateTTL/time.Second)))
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier)}
+	if p.oidc {
+		opts = append(opts, gooidc.Nonce(f.Nonce))
+	}
+	return oc.AuthCodeURL(f.State, opts...), nil
 }
 
 // readFlow returns the flow of r's state cookie if it belongs to p, is
@@ -341,26 +389,43 @@ func onceID(kind, v string) string {
 // issuer, audience, expiry, nonce) or asks a plain OAuth 2.0 provider's
 // UserInfo, finds or creates the linked user, and ends with a 303 to the
 // success URL: with the session cookies in cookie mode, else with a
-// one-time "#code=" for POST /auth/oidc/exchange. No token ever travels in
-// the URL. Failures: 400 invalid_request (state), 401 (denied, code or ID
-// token refused), 404 (provider), 503 (provider or store down); a failed
-// callback creates nothing.
+// one-time "#code=" for POST /auth/oidc/exchange (always the code for a
+// user with a second factor, whose exchange answers the challenge). A flow
+// started by [Service.LinkHandler] links instead and goes to the success
+// URL with "#linked=<provider>". No token ever travels in the URL.
+// Failures: 400 invalid_request (state), 401 (denied, code, ID token or
+// link ticket refused), 404 (provider), 409 identity_linked (link of
+// another user's account), 503 (provider or store down), or with
+// [WithErrorURL] a 303 there with "?error=<code>"; a failed callback
+// creates nothing.
 func (s *Service) CallbackHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.method(w, r, http.MethodGet) {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		userID, err := s.callback(w, r)
+		userID, linked, err := s.callback(w, r)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failCallback(w, r, err)
+			return
+		}
+		if linked != "" {
+			// The user was signed in already: no new session.
+			http.Redirect(w, r, s.successURL+"#linked="+url.QueryEscape(linked), http.StatusSeeOther)
 			return
 		}
 		ctx := r.Context()
-		if s.a.CookieMode() {
+		mfa := s.a.ChallengeSecondFactor(ctx, userID, s.a.ClientOf(r))
+		if mfa != nil && !errors.Is(mfa, auth.ErrMFARequired) {
+			s.failCallback(w, r, mfa)
+			return
+		}
+		// A user with a second factor gets no cookies here: the one-time
+		// code's exchange answers {"mfa_required"} as a password login does.
+		if s.a.CookieMode() && mfa == nil {
 			resp, err := s.a.IssueTokens(ctx, userID, s.a.ClientOf(r))
 			if err != nil {
-				s.fail(w, r, err)
+				s.failCallback(w, r, err)
 				return
 			}
 			s.a.SetTokenCookies(w, resp)
@@ -369,49 +434,59 @@ func (s *Service) CallbackHandler() http.Handler {
 		}
 		code, _, err := s.a.IssueGrant(ctx, userID, s.cfg.codeTTL)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failCallback(w, r, err)
 			return
 		}
 		http.Redirect(w, r, s.successURL+"#code="+url.QueryEscape(code), http.StatusSeeOther)
 	})
 }
 
-// callback runs the checks of a callback and returns the signed-in user.
-func (s *Service) callback(w http.ResponseWriter, r *http.Request) (string, error) {
+// callback runs the checks of a callback and returns the signed-in user,
+// or, for a flow started by POST /auth/oidc/{provider}/link, the user the
+// identity is now linked to and the provider's name as linked.
+func (s *Service) callback(w http.ResponseWriter, r *http.Request) (userID, linked string, err error) {
 	ctx := r.Context()
 	p, err := s.providerOf(r)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	f, err := s.readFlow(r, p)
 	// The cookie is spent by this callback, whatever its outcome.
 	http.SetCookie(w, s.stateCookie("", -1))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	first, err := s.st.UseOnce(ctx, onceID("state", f.State), time.Unix(f.Expires, 0))
 	if err != nil {
-		return "", fmt.Errorf("%w: spending the state: %w", auth.ErrUnavailable, err)
+		return "", "", fmt.Errorf("%w: spending the state: %w", auth.ErrUnavailable, err)
 	}
 	if !first {
-		return "", fmt.Errorf("%w: the state was used already", ErrState)
+		return "", "", fmt.Errorf("%w: the state was used already", ErrState)
+	}
+	linkTo := ""
+	if f.Link != "" {
+		// Checked before the code is spent: a ticket of a user signed out
+		// everywhere since (or forged) links nothing.
+		if linkTo, err = s.a.VerifyLinkTicket(ctx, f.Link); err != nil {
+			return "", "", err
+		}
 	}
 	q := r.URL.Query()
 	if q.Get("error") != "" || q.Get("code") == "" {
-		return "", ErrDenied
+		return "", "", ErrDenied
 	}
 	oc, verifier, err := s.setup(p)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	hctx := context.WithValue(ctx, oauth2.HTTPClient, s.cfg.client)
 	tok, err := oc.Exchange(hctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-			return "", ErrCode
+			return "", "", ErrCode
 		}
-		return "", fmt.Errorf("%w: token endpoint of %s", ErrProviderUnavailable, p.Name)
+		return "", "", fmt.Errorf("%w: token endpoint of %s", ErrProviderUnavailable, p.Name)
 	}
 	var id *ExternalIdentity
 	if p.oidc {
@@ -423,9 +498,16 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) (string, erro
 		}
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return s.link(ctx, p.Name, id)
+	if linkTo != "" {
+		if err := s.linkTo(ctx, p.Name, id, linkTo); err != nil {
+			return "", "", err
+		}
+		return linkTo, p.Name, nil
+	}
+	userID, err = s.link(ctx, p.Name, id)
+	return userID, "", err
 }
 
 // verifyIDToken checks tok's ID token and returns its identity.
@@ -466,7 +548,9 @@ func (s *Service) verifyIDToken(ctx context.Context, v *gooidc.IDTokenVerifier, 
 // {"code"} with the one-time code of a callback's redirect; 200 with the
 // token pair ([auth.TokenResponse]); 400 invalid_request for a bad body;
 // 401 invalid_token for a code that is unknown, expired (after 60 s by
-// default) or used already: a code works once.
+// default) or used already: a code works once. For a user with a
+// confirmed second factor, 200 {"mfa_required":true,...}
+// ([auth.MFARequiredError]) and no tokens, as a password login answers.
 func (s *Service) ExchangeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.method(w, r, http.MethodPost) {
@@ -480,6 +564,11 @@ func (s *Service) ExchangeHandler() http.Handler {
 			return
 		}
 		resp, err := s.a.RedeemGrant(r.Context(), body.Code, s.a.ClientOf(r))
+		var mfa *auth.MFARequiredError
+		if errors.As(err, &mfa) {
+			writeJSON(w, http.StatusOK, mfa) // no tokens: the second factor comes first
+			return
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return

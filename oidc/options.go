@@ -16,6 +16,8 @@ type config struct {
 	now            func() time.Time
 	log            *slog.Logger
 	insecureCookie bool
+	linkByEmail    bool
+	errorURL       string
 }
 
 func defaultConfig() config {
@@ -68,3 +70,21 @@ func WithLogger(l *slog.Logger) Option {
 // plain-http local development only: in production it would let the
 // state cross the network in clear.
 func WithInsecureStateCookie() Option { return func(c *config) { c.insecureCookie = true } }
+
+// WithLinkByVerifiedEmail lets a first sign-in whose provider marks the
+// email verified join the existing user with exactly that email (the only
+// one with it) instead of creating a user; an unverified email never
+// joins. Default off: turn it on only for providers whose verified emails
+// you trust, and know that an account registered with someone else's
+// email (gatekeep does not verify the email given at registration) then
+// becomes that person's sign-in, while its password still works: the
+// pre-hijacking hazard of account merging. The lookup reads the users
+// page by page (no store indexes emails), once per first sign-in.
+func WithLinkByVerifiedEmail() Option { return func(c *config) { c.linkByEmail = true } }
+
+// WithErrorURL sends the browser of a failed callback to u with
+// "?error=<code>" (the JSON error's code, such as invalid_request or
+// identity_linked; never a token or a description) instead of answering
+// JSON. u is a path or an http(s) URL without a fragment. Default unset:
+// the callback answers failures in JSON, as every endpoint does.
+func WithErrorURL(u string) Option { return func(c *config) { c.errorURL = u } }

@@ -50,7 +50,9 @@ type ExternalIdentity struct {
 	Subject string
 	// Email is the account's email and EmailVerified whether the provider
 	// vouches that the user controls it. An unverified email is never
-	// stored nor used to link accounts.
+	// stored nor used to link accounts; a verified one links a first
+	// sign-in to the account with that email only with
+	// [WithLinkByVerifiedEmail].
 	Email         string
 	EmailVerified bool
 	// PreferredUsername seeds a new user's username.

@@ -118,7 +118,11 @@ type site struct {
 	h      http.Handler
 	// extra are providers beside "op", the provider's OpenID Connect client.
 	extra []oidc.Provider
-	svc   *oidc.Service
+	// authOpts and svcOpts are more options of the Authenticator and the
+	// Service.
+	authOpts []auth.Option
+	svcOpts  []oidc.Option
+	svc      *oidc.Service
 }
 
 func newSite(t *testing.T) *site { return newRouterSite(t, "nethttp") }
@@ -146,6 +150,7 @@ func (s *site) start(t *testing.T, issuer string, cookies bool, clientID string)
 	if cookies {
 		opts = append(opts, auth.WithCookies(auth.CookieConfig{}), auth.WithInsecureCookies())
 	}
+	opts = append(opts, s.authOpts...)
 	s.a, err = auth.New(signer, verifier, s.st, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +162,7 @@ func (s *site) start(t *testing.T, issuer string, cookies bool, clientID string)
 	svc, err := oidc.New(s.a, s.st, "/welcome", append([]oidc.Provider{{
 		Name: "op", Issuer: issuer, ClientID: clientID, ClientSecret: secret,
 		RedirectURL: s.srv.URL + "/auth/oidc/op/callback",
-	}}, s.extra...), oidc.WithClock(s.clock.now), oidc.WithInsecureStateCookie())
+	}}, s.extra...), append([]oidc.Option{oidc.WithClock(s.clock.now), oidc.WithInsecureStateCookie()}, s.svcOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +179,8 @@ func (s *site) start(t *testing.T, issuer string, cookies bool, clientID string)
 		r := gin.New()
 		gatekeepgin.Mount(r, s.a)
 		for _, rt := range svc.Routes() {
-			r.Any(strings.ReplaceAll(rt.Pattern, "{provider}", ":provider"), gatekeepgin.Handler(rt.Handler))
+			pat := strings.NewReplacer("{provider}", ":provider", "{id}", ":id").Replace(rt.Pattern)
+			r.Any(pat, gatekeepgin.Handler(rt.Handler))
 		}
 		s.h = r
 	default:
@@ -221,6 +227,15 @@ func (b *browser) authorizeWith(t *testing.T, s *site, provider, login string) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b.follow(t, res, login)
+}
+
+// follow walks the provider's pages from res (its authorization
+// endpoint's answer, or a redirect to it), signing in as login and
+// consenting, and returns the callback URL it sends the browser to.
+func (b *browser) follow(t *testing.T, res *http.Response, login string) *url.URL {
+	t.Helper()
+	var err error
 	for range 4 {
 		if res.StatusCode == http.StatusSeeOther || res.StatusCode == http.StatusFound {
 			res.Body.Close()
@@ -386,6 +401,20 @@ func TestProviderRouters(t *testing.T) {
 			}
 			if st, name := me(t, s, tr.AccessToken); st != http.StatusOK || name != "kim" {
 				t.Errorf("GET /me = %d %q, want 200 kim", st, name)
+			}
+			// Link, list and unlink reach their handlers, {id} included.
+			ids := identities(t, s, tr.AccessToken)
+			if len(ids) != 1 {
+				t.Fatalf("kim has %d identities, want 1", len(ids))
+			}
+			if res, body := call(t, nil, s, http.MethodDelete, "/auth/identities/"+ids[0].ID, tr.AccessToken); res.StatusCode != http.StatusConflict {
+				t.Errorf("unlink of kim's only way in: %d %s, want 409", res.StatusCode, body)
+			}
+			if res := link(t, s, tr.AccessToken, "kim-"+r); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("link: %d %s, want 303", res.StatusCode, errorCode(t, res))
+			}
+			if res, body := call(t, nil, s, http.MethodDelete, "/auth/identities/"+ids[0].ID, tr.AccessToken); res.StatusCode != http.StatusNoContent {
+				t.Errorf("unlink of one of two: %d %s, want 204", res.StatusCode, body)
 			}
 			// An unknown provider is the API's JSON 404.
 			res := newBrowser().get(t, s.srv.URL+"/auth/oidc/nope/start")

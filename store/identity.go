@@ -49,4 +49,13 @@ type IdentityStore interface {
 	// DeleteIdentity removes the identity with this ID and frees its
 	// (Issuer, Subject) pair, or returns ErrNotFound.
 	DeleteIdentity(ctx context.Context, id string) error
+	// UnlinkIdentity removes the identity with this ID, which must belong
+	// to userID, only if the user keeps a way to sign in: another identity,
+	// or a password hash on the user record of the same store. It is a
+	// compare-and-swap: of concurrent unlinks of a password-less user's
+	// identities at least one is refused, so the user is never left with
+	// none. ErrNotFound when the identity is missing or belongs to another
+	// user; ErrConflict when it is the user's last way to sign in (nothing
+	// changes).
+	UnlinkIdentity(ctx context.Context, userID, id string) error
 }

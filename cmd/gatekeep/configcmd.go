@@ -107,6 +107,8 @@ func settings(cfg config.Config) []setting {
 		{Var: "JWKS_URL", Value: cfg.JWKSURL},
 		{Var: "OIDC_PROVIDERS", Value: oidcSummary(cfg.OIDCProviders)},
 		{Var: "OIDC_SUCCESS_URL", Value: cfg.OIDCSuccessURL},
+		{Var: "OIDC_LINK_BY_VERIFIED_EMAIL", Value: strconv.FormatBool(cfg.OIDCLinkByVerifiedEmail)},
+		{Var: "OIDC_ERROR_URL", Value: cfg.OIDCErrorURL},
 		{Var: "TOTP_ISSUER", Value: cfg.TOTPIssuer},
 	}
 }

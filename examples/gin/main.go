@@ -56,7 +56,7 @@ func newHandler(st *config.Stack) http.Handler {
 	// /auth/oidc/*: sign in with OIDC_PROVIDERS.
 	if st.OIDC != nil {
 		for _, rt := range st.OIDC.Routes() {
-			r.Any(strings.ReplaceAll(rt.Pattern, "{provider}", ":provider"), gatekeepgin.Handler(rt.Handler))
+			r.Any(strings.NewReplacer("{provider}", ":provider", "{id}", ":id").Replace(rt.Pattern), gatekeepgin.Handler(rt.Handler))
 		}
 	}
 	r.Any("/.well-known/jwks.json", gatekeepgin.Handler(token.JWKSHandler(st.Keys)))

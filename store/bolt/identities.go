@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -175,6 +176,51 @@ func (s *Store) DeleteIdentity(ctx context.Context, id string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("bolt: delete identity: %w", err)
+	}
+	return nil
+}
+
+// UnlinkIdentity implements [store.IdentityStore]: the check of the
+// user's other links and password and the delete are one transaction.
+func (s *Store) UnlinkIdentity(ctx context.Context, userID, id string) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		bi, err := getIdentity(tx, id)
+		if err != nil {
+			return err
+		}
+		if bi.UserID != userID {
+			return store.ErrNotFound
+		}
+		keeps := false
+		switch u, err := getUser(tx, userID); {
+		case err == nil:
+			keeps = u.PasswordHash != ""
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if !keeps {
+			prefix := userKey(userID)
+			c := tx.Bucket(bUserIdentities).Cursor()
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				if string(v) != id {
+					keeps = true
+					break
+				}
+			}
+		}
+		if !keeps {
+			return fmt.Errorf("the user's last way to sign in: %w", store.ErrConflict)
+		}
+		if err := tx.Bucket(bIdentitySubs).Delete(subjectKey(bi.Issuer, bi.Subject)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bUserIdentities).Delete(userIdentityKey(bi.UserID, bi.Seq)); err != nil {
+			return err
+		}
+		return tx.Bucket(bIdentities).Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: unlink identity: %w", err)
 	}
 	return nil
 }

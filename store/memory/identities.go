@@ -114,3 +114,38 @@ func (s *Store) DeleteIdentity(ctx context.Context, id string) error {
 	delete(t.seq, id)
 	return nil
 }
+
+// UnlinkIdentity implements [store.IdentityStore]. The user table's read
+// lock is held with the identities' write lock, so neither the count of
+// links nor the password can change between the check and the delete.
+func (s *Store) UnlinkIdentity(ctx context.Context, userID, id string) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.users.mu.RLock()
+	defer s.users.mu.RUnlock()
+	t := &s.identities
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.byID[id]
+	if !ok || c.UserID != userID {
+		return fmt.Errorf("memory: unlink identity: %w", store.ErrNotFound)
+	}
+	keeps := false
+	if u, ok := s.users.byID[userID]; ok && u.PasswordHash != "" {
+		keeps = true
+	}
+	for other, o := range t.byID {
+		if keeps {
+			break
+		}
+		keeps = other != id && o.UserID == userID
+	}
+	if !keeps {
+		return fmt.Errorf("memory: unlink identity: the user's last way to sign in: %w", store.ErrConflict)
+	}
+	delete(t.byID, id)
+	delete(t.bySubject, [2]string{c.Issuer, c.Subject})
+	delete(t.seq, id)
+	return nil
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -111,6 +112,55 @@ func (s *Store) DeleteIdentity(ctx context.Context, id string) error {
 		}
 		if tag.RowsAffected() == 0 {
 			return notFound(op)
+		}
+		return nil
+	})
+}
+
+// errUnlink carries an unlink's refusal out of its transaction.
+type errUnlink struct{ err error }
+
+func (e errUnlink) Error() string { return e.err.Error() }
+
+// UnlinkIdentity implements [store.IdentityStore]: one transaction locks
+// the user's identity rows (FOR UPDATE) and user row (FOR SHARE) before it
+// counts and deletes, so concurrent unlinks of one user run one after
+// another and the later ones count what the earlier left.
+func (s *Store) UnlinkIdentity(ctx context.Context, userID, id string) error {
+	const op = "unlink identity"
+	if !textOK(userID) || !textOK(id) {
+		return notFound(op)
+	}
+	return boundedErr(s, ctx, op, func(ctx context.Context) error {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT id FROM `+s.identities()+` WHERE user_id = $1 ORDER BY id FOR UPDATE`, userID)
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(ids, id) {
+				return errUnlink{notFound(op)}
+			}
+			var hash string
+			err = tx.QueryRow(ctx, `SELECT password_hash FROM `+s.q.users+` WHERE id = $1 FOR SHARE`, userID).Scan(&hash)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if hash == "" && len(ids) < 2 {
+				return errUnlink{conflict(op, "the user's last way to sign in")}
+			}
+			_, err = tx.Exec(ctx, `DELETE FROM `+s.identities()+` WHERE id = $1`, id)
+			return err
+		})
+		var refused errUnlink
+		if errors.As(err, &refused) {
+			return refused.err
+		}
+		if err != nil {
+			return unavailable(op, err)
 		}
 		return nil
 	})

@@ -176,3 +176,65 @@ func (s *Store) DeleteIdentity(ctx context.Context, id string) error {
 		return nil
 	})
 }
+
+// KEYS: identity, subject, user zset. ARGV: encoded id, "1" when the user
+// has a password. The compare-and-swap of an unlink: 1
+// when the identity is gone or another user's, 2 when it is the user's last
+// way to sign in, 0 when deleted.
+var unlinkIdentityScript = goredis.NewScript(`
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) == false then return 1 end
+if ARGV[2] ~= '1' and redis.call('ZCARD', KEYS[3]) < 2 then return 2 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 0
+`)
+
+// UnlinkIdentity implements [store.IdentityStore]. The count of the user's
+// links is checked and the link deleted in one script on the identities'
+// slot; the password hash lives on the users' slot and is read before it
+// (a Redis Cluster runs no script across slots). That is still a
+// compare-and-swap for every flow of gatekeep: none removes a password
+// hash once set (SetPasswordHash refuses an empty one), so a hash read is
+// still there when the script runs.
+func (s *Store) UnlinkIdentity(ctx context.Context, userID, id string) error {
+	const op = "unlink identity"
+	return boundedErr(s, ctx, op, func(ctx context.Context) error {
+		raw, err := s.c.Get(ctx, s.k.identity(id)).Result()
+		if isNil(err) {
+			return notFound(op)
+		}
+		if err != nil {
+			return unavailable(op, err)
+		}
+		got, err := decodeIdentity(op, raw)
+		if err != nil {
+			return err
+		}
+		if got.UserID != userID {
+			return notFound(op)
+		}
+		ph, err := s.c.HGet(ctx, s.k.user(userID), "ph").Result()
+		if err != nil && !isNil(err) {
+			return unavailable(op, err)
+		}
+		hasPassword := "0"
+		if ph != "" {
+			hasPassword = "1"
+		}
+		res, err := s.run(ctx, unlinkIdentityScript, []string{
+			s.k.identity(id), s.k.identitySubject(got.Issuer, got.Subject), s.k.userIdentities(userID),
+		}, enc(id), hasPassword)
+		if err != nil {
+			return unavailable(op, err)
+		}
+		switch res {
+		case int64(0):
+			return nil
+		case int64(1):
+			return notFound(op)
+		case int64(2):
+			return conflict(op, "the user's last way to sign in")
+		}
+		return unavailable(op, errBadReply)
+	})
+}

@@ -21,6 +21,17 @@ func ident(id, iss, sub, user string) *store.Identity {
 	return &store.Identity{ID: id, Provider: "p", Issuer: iss, Subject: sub, UserID: user, Email: sub + "@example.com"}
 }
 
+// usersOf returns the user half of s: UnlinkIdentity reads the user's
+// password hash in the same store.
+func usersOf(t *ct, s store.IdentityStore) store.UserStore {
+	t.T.Helper()
+	us, ok := s.(store.UserStore)
+	if !ok {
+		t.Fatalf("the store does not implement store.UserStore, which UnlinkIdentity needs")
+	}
+	return us
+}
+
 func identityClauses() []clauseOf[store.IdentityStore] {
 	return []clauseOf[store.IdentityStore]{
 		{
@@ -182,6 +193,77 @@ func identityClauses() []clauseOf[store.IdentityStore] {
 			},
 		},
 		{
+			name: "Identity/Unlink",
+			text: "UnlinkIdentity removes a user's identity while the user keeps another identity or a password; the last identity of a password-less user is refused with ErrConflict and kept; another user's identity or an unknown ID gives ErrNotFound",
+			run: func(t *ct, s store.IdentityStore) {
+				us := usersOf(t, s)
+				createUser(t, us, "pw", "alice")
+				none := newUser("np", "bob")
+				none.PasswordHash = ""
+				t.must(us.CreateUser(ctx(t), none), "CreateUser(no password)")
+				t.must(s.CreateIdentity(ctx(t), ident("p1", "iss", "a", "pw")), "CreateIdentity(p1)")
+				t.must(s.CreateIdentity(ctx(t), ident("n1", "iss", "b", "np")), "CreateIdentity(n1)")
+				t.must(s.CreateIdentity(ctx(t), ident("n2", "iss", "c", "np")), "CreateIdentity(n2)")
+				// An attack: a user removing another user's link by its ID.
+				t.wantErr(s.UnlinkIdentity(ctx(t), "np", "p1"), store.ErrNotFound, "UnlinkIdentity(another user's)")
+				t.wantErr(s.UnlinkIdentity(ctx(t), "np", "never"), store.ErrNotFound, "UnlinkIdentity(unknown)")
+				t.must(s.UnlinkIdentity(ctx(t), "pw", "p1"), "UnlinkIdentity(the last link of a user with a password)")
+				t.must(s.UnlinkIdentity(ctx(t), "np", "n1"), "UnlinkIdentity(one of two links)")
+				t.wantErr(s.UnlinkIdentity(ctx(t), "np", "n2"), store.ErrConflict, "UnlinkIdentity(the last way to sign in)")
+				list, err := s.UserIdentities(ctx(t), "np")
+				t.must(err, "UserIdentities(np)")
+				if len(list) != 1 || list[0].ID != "n2" {
+					t.Errorf("after the refused unlink np has %d identities, want n2 only", len(list))
+				}
+				if _, err := s.IdentityBySubject(ctx(t), "iss", "a"); err == nil {
+					t.Errorf("the unlinked p1 still signs in")
+				}
+				// A password set afterwards frees the last link.
+				_, err = us.SetPasswordHash(ctx(t), "np", "", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$bmV3")
+				t.must(err, "SetPasswordHash(np)")
+				t.must(s.UnlinkIdentity(ctx(t), "np", "n2"), "UnlinkIdentity(last link, password set)")
+			},
+		},
+		{
+			name: "Identity/UnlinkRace",
+			text: "of concurrent unlinks of every identity of a password-less user exactly one is refused with ErrConflict: the user always keeps one identity",
+			run: func(t *ct, s store.IdentityStore) {
+				us := usersOf(t, s)
+				const n = 6
+				for round := range 3 {
+					uid := fmt.Sprintf("np%d", round)
+					none := newUser(uid, fmt.Sprintf("bob%d", round))
+					none.PasswordHash = ""
+					t.must(us.CreateUser(ctx(t), none), "CreateUser(no password)")
+					for i := range n {
+						t.must(s.CreateIdentity(ctx(t), ident(fmt.Sprintf("%s-i%d", uid, i), "iss", fmt.Sprintf("%s-%d", uid, i), uid)), "CreateIdentity")
+					}
+					errs := make([]error, n)
+					var wg sync.WaitGroup
+					for i := range n {
+						wg.Go(func() { errs[i] = s.UnlinkIdentity(ctx(t), uid, fmt.Sprintf("%s-i%d", uid, i)) })
+					}
+					wg.Wait()
+					if other := firstOther(errs, store.ErrConflict); other != nil {
+						t.Fatalf("a concurrent UnlinkIdentity failed with %v", other)
+					}
+					if won, lost := count(errs, store.ErrConflict); won != n-1 || lost != 1 {
+						t.Errorf("%d unlinks won and %d were refused, want %d and 1", won, lost, n-1)
+					}
+					list, err := s.UserIdentities(ctx(t), uid)
+					t.must(err, "UserIdentities")
+					if len(list) != 1 {
+						t.Fatalf("after concurrent unlinks the user has %d identities, want 1", len(list))
+					}
+					for i, err := range errs {
+						if err != nil && list[0].ID != fmt.Sprintf("%s-i%d", uid, i) {
+							t.Errorf("unlink of %s-i%d was refused but %s is the one kept", uid, i, list[0].ID)
+						}
+					}
+				}
+			},
+		},
+		{
 			name: "Identity/Cancelled",
 			text: "every method with a cancelled context fails and changes nothing",
 			run: func(t *ct, s store.IdentityStore) {
@@ -193,6 +275,7 @@ func identityClauses() []clauseOf[store.IdentityStore] {
 					"IdentityBySubject": errLookup,
 					"UserIdentities":    errList,
 					"DeleteIdentity":    s.DeleteIdentity(c, "i1"),
+					"UnlinkIdentity":    s.UnlinkIdentity(c, "u1", "i1"),
 				})
 				_, err := s.IdentityBySubject(ctx(t), "iss", "sub")
 				t.wantErr(err, store.ErrNotFound, "IdentityBySubject after a cancelled create")

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,32 @@ func init() {
 			wantError(t, c.do(req{method: "POST", path: "/auth/oidc/exchange", body: `{"code":"x","extra":1}`}),
 				http.StatusBadRequest, "invalid_request")
 			wantError(t, c.do(req{method: "GET", path: "/auth/oidc/exchange"}), http.StatusMethodNotAllowed, "invalid_request")
+		}},
+		row{name: "oidc_identities", env: oidcEnv, run: func(t *testing.T, c *client) {
+			alice := c.register("alice", "correct horse battery staple")
+			// A password user has no links yet.
+			r := c.do(req{method: "GET", path: "/auth/identities", header: bearer(alice.AccessToken)})
+			wantStatus(t, r, http.StatusOK)
+			wantHeader(t, r, "Cache-Control", "no-store")
+			if strings.TrimSpace(string(r.Body)) != `{"identities":[]}` {
+				t.Errorf("GET /auth/identities = %s, want an empty list", r.Body)
+			}
+			// Another user's link, or none, answers 404 alike.
+			wantError(t, c.do(req{method: "DELETE", path: "/auth/identities/nope", header: bearer(alice.AccessToken)}),
+				http.StatusNotFound, "not_found")
+			// Linking needs an access token; a refresh token is none.
+			wantError(t, c.do(req{method: "POST", path: "/auth/oidc/corp/link"}), http.StatusUnauthorized, "invalid_token", challengeBare)
+			wantError(t, c.do(req{method: "POST", path: "/auth/oidc/corp/link", header: bearer(alice.RefreshToken)}),
+				http.StatusUnauthorized, "invalid_token", challengeInvalidToken)
+			wantError(t, c.do(req{method: "GET", path: "/auth/identities"}), http.StatusUnauthorized, "invalid_token", challengeBare)
+			wantError(t, c.do(req{method: "DELETE", path: "/auth/identities/x"}), http.StatusUnauthorized, "invalid_token", challengeBare)
+			wantError(t, c.do(req{method: "POST", path: "/auth/oidc/nope/link", header: bearer(alice.AccessToken)}),
+				http.StatusNotFound, "not_found")
+			// The provider does not answer its discovery: 503, no flow.
+			wantError(t, c.do(req{method: "POST", path: "/auth/oidc/corp/link", header: bearer(alice.AccessToken)}),
+				http.StatusServiceUnavailable, "unavailable")
+			wantError(t, c.do(req{method: "GET", path: "/auth/oidc/corp/link", header: bearer(alice.AccessToken)}),
+				http.StatusMethodNotAllowed, "invalid_request")
 		}},
 	)
 }
