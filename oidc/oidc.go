@@ -409,12 +409,21 @@ func (s *Service) CallbackHandler() http.Handler {
 			s.failCallback(w, r, err)
 			return
 		}
+		ip := slog.String("ip", s.a.ClientIP(r).String())
 		if linked != "" {
 			// The user was signed in already: no new session.
+			s.cfg.log.LogAttrs(r.Context(), slog.LevelInfo, "oidc.linked",
+				slog.String("user_id", userID), slog.String("provider", linked), ip)
 			http.Redirect(w, r, s.successURL+"#linked="+url.QueryEscape(linked), http.StatusSeeOther)
 			return
 		}
 		ctx := r.Context()
+		provider := ""
+		if p, err := s.providerOf(r); err == nil {
+			provider = p.Name
+		}
+		s.cfg.log.LogAttrs(ctx, slog.LevelInfo, "oidc.signin",
+			slog.String("user_id", userID), slog.String("provider", provider), ip)
 		mfa := s.a.ChallengeSecondFactor(ctx, userID, s.a.ClientOf(r))
 		if mfa != nil && !errors.Is(mfa, auth.ErrMFARequired) {
 			s.failCallback(w, r, mfa)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -394,6 +395,8 @@ func TestProviderRouters(t *testing.T) {
 	for _, r := range routers {
 		t.Run(r, func(t *testing.T) {
 			s := sites[r]
+			audit := &lockedBuffer{}
+			s.svcOpts = append(s.svcOpts, oidc.WithLogger(slog.New(slog.NewJSONHandler(audit, nil))))
 			s.start(t, issuer, false, "gatekeep")
 			st, tr := exchange(t, s, signInCode(t, s, "kim"))
 			if st != http.StatusOK {
@@ -415,6 +418,12 @@ func TestProviderRouters(t *testing.T) {
 			}
 			if res, body := call(t, nil, s, http.MethodDelete, "/auth/identities/"+ids[0].ID, tr.AccessToken); res.StatusCode != http.StatusNoContent {
 				t.Errorf("unlink of one of two: %d %s, want 204", res.StatusCode, body)
+			}
+			// Audit events of the sign-in and the link, naming the provider.
+			for _, ev := range []string{`"msg":"oidc.signin"`, `"msg":"oidc.linked"`, `"provider":"op"`} {
+				if !strings.Contains(audit.String(), ev) {
+					t.Errorf("no %s in the audit log: %s", ev, audit.String())
+				}
 			}
 			// An unknown provider is the API's JSON 404.
 			res := newBrowser().get(t, s.srv.URL+"/auth/oidc/nope/start")
@@ -712,4 +721,22 @@ func TestProvider(t *testing.T) {
 			t.Errorf("other-app's alice is %q", tr.User.Username)
 		}
 	})
+}
+
+// lockedBuffer collects log output from the servers' goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
