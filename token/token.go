@@ -73,5 +73,8 @@ type Verifier interface {
 	// Verify checks tok's size, shape, header (alg pinned to the key picked
 	// by kid, typ equal to typ), signature and claims, and returns the
 	// claims. Every failure wraps one of this package's sentinel errors.
+	// A tok that is not a compact JWS of three base64url segments is
+	// always refused: callers (auth's request walk) rely on an accepted
+	// token being RFC 6750 b64token syntax.
 	Verify(ctx context.Context, typ Type, tok string) (*Claims, error)
 }
