@@ -111,15 +111,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	bc := buildConfig{logger: slog.Default()}
-	for _, o := range opts {
-		if o != nil {
-			o(&bc)
-		}
-	}
-	if bc.logger == nil {
-		bc.logger = slog.Default()
-	}
+	bc := newBuildConfig(opts)
 	log := bc.logger
 	cfg.logNotes(ctx, log)
 
@@ -128,11 +120,7 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 		return nil, err
 	}
 
-	topts := []token.Option{token.WithIssuer(cfg.Issuer), token.WithAudience(cfg.Audience), token.WithLeeway(cfg.Leeway)}
-	if bc.now != nil {
-		topts = append(topts, token.WithClock(bc.now))
-	}
-	legacy, err := legacyOption(cfg, keys.current, topts, log)
+	legacy, err := legacyOption(cfg, keys.current, tokenOptions(cfg, bc), log)
 	if err != nil {
 		return nil, err
 	}
@@ -196,12 +184,8 @@ func Build(ctx context.Context, cfg Config, opts ...BuildOption) (*Stack, error)
 				slog.String("range", p.String()))
 		}
 	}
-	if cfg.CookieMode {
-		aopts = append(aopts, auth.WithCookies(auth.CookieConfig{}))
-		if cfg.CookieInsecure {
-			log.Warn("config: COOKIE_INSECURE=true: cookies are sent without Secure (plain-http development only)")
-			aopts = append(aopts, auth.WithInsecureCookies())
-		}
+	for _, o := range cookieOptions(cfg, log) {
+		aopts = append(aopts, o)
 	}
 	aopts = append(aopts, cfg.secondFactorOptions(log)...)
 	aopts = append(aopts, bc.authOpts...)
@@ -418,4 +402,28 @@ func legacyOption(cfg Config, key *token.Key, topts []token.Option, log *slog.Lo
 	log.Warn("config: JWT_ACCEPT_LEGACY=true: access tokens in the shape of a Node express application (typ JWT or none, no sid, sub or id, admin) signed with this key are accepted too, never refreshed; turn it off once they have expired",
 		slog.String("alg", string(key.Algorithm())))
 	return auth.WithLegacyTokens(lv), nil
+}
+
+// tokenOptions are the Signer's and Verifier's options of cfg: issuer,
+// audience, leeway, and the clock of WithClock.
+func tokenOptions(cfg Config, bc buildConfig) []token.Option {
+	topts := []token.Option{token.WithIssuer(cfg.Issuer), token.WithAudience(cfg.Audience), token.WithLeeway(cfg.Leeway)}
+	if bc.now != nil {
+		topts = append(topts, token.WithClock(bc.now))
+	}
+	return topts
+}
+
+// cookieOptions are cookie mode's options (COOKIE_MODE, COOKIE_INSECURE
+// with its warning), for an Authenticator and a verify-only Gate alike.
+func cookieOptions(cfg Config, log *slog.Logger) []auth.GateOption {
+	if !cfg.CookieMode {
+		return nil
+	}
+	opts := []auth.GateOption{auth.WithCookies(auth.CookieConfig{})}
+	if cfg.CookieInsecure {
+		log.Warn("config: COOKIE_INSECURE=true: cookies are sent without Secure (plain-http development only)")
+		opts = append(opts, auth.WithInsecureCookies())
+	}
+	return opts
 }

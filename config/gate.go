@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
 
 	"github.com/gatekeep/gatekeep/auth"
@@ -81,15 +80,7 @@ func BuildGate(ctx context.Context, cfg Config, opts ...BuildOption) (*GateStack
 	if cfg.Store != StoreRedis && cfg.Store != StorePostgres {
 		return nil, varErr("AUTH_STORE", "redis or postgres for a verify-only service, the issuing service's store (memory and bolt cannot share revocations)", string(cfg.Store))
 	}
-	bc := buildConfig{logger: slog.Default()}
-	for _, o := range opts {
-		if o != nil {
-			o(&bc)
-		}
-	}
-	if bc.logger == nil {
-		bc.logger = slog.Default()
-	}
+	bc := newBuildConfig(opts)
 	cfg.logNotes(ctx, bc.logger)
 	ropts := []token.RemoteOption{token.WithRemoteAlgorithm(cfg.JWTAlg)}
 	if bc.now != nil {
@@ -103,11 +94,7 @@ func BuildGate(ctx context.Context, cfg Config, opts ...BuildOption) (*GateStack
 	if err != nil {
 		return nil, err
 	}
-	topts := []token.Option{token.WithIssuer(cfg.Issuer), token.WithAudience(cfg.Audience), token.WithLeeway(cfg.Leeway), token.WithCache(cache)}
-	if bc.now != nil {
-		topts = append(topts, token.WithClock(bc.now))
-	}
-	verifier, err := token.NewVerifier(keys, topts...)
+	verifier, err := token.NewVerifier(keys, append(tokenOptions(cfg, bc), token.WithCache(cache))...)
 	if err != nil {
 		return nil, &VarError{Var: "JWT_ISSUER", Want: "a usable issuer, audience and leeway", Err: err}
 	}
@@ -116,13 +103,8 @@ func BuildGate(ctx context.Context, cfg Config, opts ...BuildOption) (*GateStack
 		return nil, err
 	}
 	s := &GateStack{Config: cfg, Addr: cfg.Addr, Store: st, Keys: keys, Verifier: verifier}
-	gopts := []auth.GateOption{auth.WithIssuer(cfg.Issuer), auth.WithAudience(cfg.Audience), auth.WithLogger(bc.logger)}
-	if cfg.CookieMode {
-		gopts = append(gopts, auth.WithCookies(auth.CookieConfig{}))
-		if cfg.CookieInsecure {
-			gopts = append(gopts, auth.WithInsecureCookies())
-		}
-	}
+	gopts := append([]auth.GateOption{auth.WithIssuer(cfg.Issuer), auth.WithAudience(cfg.Audience), auth.WithLogger(bc.logger)},
+		cookieOptions(cfg, bc.logger)...)
 	for _, o := range bc.authOpts {
 		if g, ok := o.(auth.GateOption); ok {
 			gopts = append(gopts, g)

@@ -223,10 +223,7 @@ func buildKeys(cfg Config, log *slog.Logger) (signingKeys, error) {
 // configured key, if any, then verifies only, so turning rotation on logs
 // nobody out).
 func (s *Stack) buildTokens(ctx context.Context, cfg Config, bc buildConfig, keys signingKeys) error {
-	topts := []token.Option{token.WithIssuer(cfg.Issuer), token.WithAudience(cfg.Audience), token.WithLeeway(cfg.Leeway)}
-	if bc.now != nil {
-		topts = append(topts, token.WithClock(bc.now))
-	}
+	topts := tokenOptions(cfg, bc)
 	var source token.KeySource
 	if cfg.JWTRotateEvery == 0 {
 		ks, err := token.NewKeySet(keys.current, keys.previous...)

@@ -53,3 +53,18 @@ func WithPostgresOptions(opts ...postgres.Option) BuildOption {
 func WithAuthOptions(opts ...auth.Option) BuildOption {
 	return func(c *buildConfig) { c.authOpts = append(c.authOpts, opts...) }
 }
+
+// newBuildConfig applies opts over the defaults (slog.Default() as the
+// logger, also when an option set a nil one).
+func newBuildConfig(opts []BuildOption) buildConfig {
+	bc := buildConfig{logger: slog.Default()}
+	for _, o := range opts {
+		if o != nil {
+			o(&bc)
+		}
+	}
+	if bc.logger == nil {
+		bc.logger = slog.Default()
+	}
+	return bc
+}

@@ -120,14 +120,7 @@ func newClient(t *testing.T, kind string, rc *goredis.Client, pg *pgxpool.Pool, 
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	opts := []config.BuildOption{config.WithLogger(slog.New(slog.DiscardHandler))}
-	if kind == "redis" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		prefix := "gke2e-" + hex.EncodeToString(b[:])
-		opts = append(opts, config.WithRedisOptions(redis.WithPrefix(prefix)))
-		t.Cleanup(func() { removeKeys(rc, prefix) })
-	}
+	opts := buildOptions(t, kind, rc)
 	st, err := config.Build(context.Background(), cfg, append(opts, extra...)...)
 	if err != nil {
 		t.Fatalf("build: %v", err)
@@ -146,6 +139,20 @@ func newClient(t *testing.T, kind string, rc *goredis.Client, pg *pgxpool.Pool, 
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+}
+
+// buildOptions are a row's build options: quiet, and on Redis a key
+// prefix of its own, removed when the test ends.
+func buildOptions(t *testing.T, kind string, rc *goredis.Client) []config.BuildOption {
+	opts := []config.BuildOption{config.WithLogger(slog.New(slog.DiscardHandler))}
+	if kind == "redis" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		prefix := "gke2e-" + hex.EncodeToString(b[:])
+		opts = append(opts, config.WithRedisOptions(redis.WithPrefix(prefix)))
+		t.Cleanup(func() { removeKeys(rc, prefix) })
+	}
+	return opts
 }
 
 // removeKeys deletes every key under prefix (the store hash-tags its keys

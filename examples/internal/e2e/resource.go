@@ -5,9 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,7 +19,6 @@ import (
 	"github.com/gatekeep/gatekeep/config"
 	"github.com/gatekeep/gatekeep/internal/pgtest"
 	"github.com/gatekeep/gatekeep/internal/redistest"
-	"github.com/gatekeep/gatekeep/store/redis"
 	"github.com/gatekeep/gatekeep/token"
 )
 
@@ -96,14 +93,7 @@ func newResourcePair(t *testing.T, kind string, rc *goredis.Client, pg *pgxpool.
 	if kind == "postgres" {
 		shared["DATABASE_URL"], shared["POSTGRES_SCHEMA"] = pgtest.URL(), pgtest.Schema(t, pg)
 	}
-	opts := []config.BuildOption{config.WithLogger(slog.New(slog.DiscardHandler))}
-	if kind == "redis" {
-		var rb [6]byte
-		_, _ = rand.Read(rb[:])
-		prefix := "gke2e-" + hex.EncodeToString(rb[:])
-		opts = append(opts, config.WithRedisOptions(redis.WithPrefix(prefix)))
-		t.Cleanup(func() { removeKeys(rc, prefix) })
-	}
+	opts := buildOptions(t, kind, rc) // A and B share the prefix
 	lookup := func(env map[string]string) func(string) (string, bool) {
 		return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	}
