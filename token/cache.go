@@ -44,6 +44,16 @@ const DefaultCacheCapacity = 32 << 10
 // LRU would need), and an insertion sweeps the hand past recently used
 // entries, taking expired and invalidated ones first; amortised O(1).
 //
+// Admission: while a shard has room, every verified token enters it. Once
+// it is full, a token enters on its second miss only, and only if no more
+// than about capacity other tokens missed in between (a doorkeeper: one
+// table slot per entry remembers the last token that missed there). A
+// token the cache could not serve again before evicting it — used once,
+// or one of a working set far larger than the cache — then costs a miss
+// no more than verifying without a cache would, instead of a copy, an
+// insertion and an eviction that are never repaid; a token in use is
+// admitted on its second request and hits from its third.
+//
 // A Cache is safe for concurrent use.
 type Cache struct {
 	seed     maphash.Seed
@@ -51,9 +61,13 @@ type Cache struct {
 	mask     uint64
 	perShard int
 	owner    atomic.Pointer[JWTVerifier]
-	misses   atomic.Uint64
-	inserts  atomic.Uint64
-	evicts   atomic.Uint64
+	// seen is the doorkeeper: the hash of the last token that missed at
+	// each slot while its shard was full.
+	seen    []atomic.Uint64
+	misses  atomic.Uint64
+	passes  atomic.Uint64
+	inserts atomic.Uint64
+	evicts  atomic.Uint64
 }
 
 type cacheShard struct {
@@ -67,7 +81,8 @@ type cacheShard struct {
 	m    map[uint64]*cacheEntry
 	ring []*cacheEntry // CLOCK slots; an entry not in m is free
 	hand int
-	_    [64]byte // keep neighbouring shards' locks off one cache line
+	full atomic.Bool // len(ring) reached the shard's bound; never reset
+	_    [64]byte    // keep neighbouring shards' locks off one cache line
 }
 
 // cacheEntry is immutable once published, except ref.
@@ -84,6 +99,9 @@ type cacheEntry struct {
 	extra     any // *T of the VerifyInto call that inserted it, or nil
 	ref       atomic.Bool
 	slot      int // index in its shard's ring; guarded by the shard's mu
+	// miss is what the verification that inserted the entry returned,
+	// allocated with it; claims and miss.claims share their arrays.
+	miss verified
 }
 
 // CacheStats describes a Cache at one moment.
@@ -92,8 +110,9 @@ type CacheStats struct {
 	Entries, Capacity int
 	// Misses counts verifications that did not find a usable entry;
 	// Inserts the tokens added; Evictions the entries pushed out to make
-	// room (expired and invalidated ones included).
-	Misses, Inserts, Evictions uint64
+	// room (expired and invalidated ones included); NotAdmitted the
+	// verified tokens left out by the doorkeeper (see [Cache]).
+	Misses, Inserts, Evictions, NotAdmitted uint64
 }
 
 // NewCache returns a cache holding at most capacity verified tokens; 0
@@ -122,6 +141,7 @@ func NewCache(capacity int) (*Cache, error) {
 	for slots < 2*c.perShard {
 		slots *= 2
 	}
+	c.seen = make([]atomic.Uint64, slots/2*n) // a power of two ≥ capacity
 	for i := range c.shards {
 		c.shards[i].m = make(map[uint64]*cacheEntry)
 		c.shards[i].idx = make([]atomic.Pointer[cacheEntry], slots)
@@ -134,6 +154,7 @@ func (c *Cache) Stats() CacheStats {
 	s := CacheStats{
 		Capacity: c.perShard * len(c.shards),
 		Misses:   c.misses.Load(), Inserts: c.inserts.Load(), Evictions: c.evicts.Load(),
+		NotAdmitted: c.passes.Load(),
 	}
 	for i := range c.shards {
 		sh := &c.shards[i]
@@ -154,6 +175,20 @@ func (c *Cache) bind(v *JWTVerifier) error {
 }
 
 func (c *Cache) shard(h uint64) *cacheShard { return &c.shards[(h>>32)&c.mask] }
+
+// admit reports whether a token that missed, of hash h, is to be inserted
+// once verified: always while its shard has room, and then on a second
+// miss that finds it still remembered by the doorkeeper.
+func (c *Cache) admit(h uint64) bool {
+	if !c.shard(h).full.Load() {
+		return true
+	}
+	if c.seen[h&uint64(len(c.seen)-1)].Swap(h) == h {
+		return true
+	}
+	c.passes.Add(1)
+	return false
+}
 
 // get returns the entry for tok, or nil. The caller checks its validity.
 func (c *Cache) get(h uint64, tok string) *cacheEntry {
@@ -220,6 +255,9 @@ func (c *Cache) put(e *cacheEntry, now time.Time) {
 		e.slot = len(sh.ring)
 		sh.ring = append(sh.ring, e)
 		sh.link(e)
+		if len(sh.ring) == c.perShard {
+			sh.full.Store(true)
+		}
 		return
 	}
 	// CLOCK: free and dead slots first, then the first entry not used
@@ -250,22 +288,22 @@ func (c *Cache) put(e *cacheEntry, now time.Time) {
 
 func (c *Cache) hash(tok string) uint64 { return maphash.String(c.seed, tok) }
 
-// newCacheEntry copies what an entry needs; slices are capped so that a
-// caller's append never writes into the cached arrays.
-func newCacheEntry(h uint64, tok string, key *Key, typ Type, lw time.Duration, in *inClaims, cl *Claims, extra any) *cacheEntry {
-	e := &cacheEntry{
-		tok: cloneString(tok), hash: h, key: key, typ: typ,
-		expAt: time.Unix(in.Exp.sec, 0).Add(lw), claims: *cl, extra: extra,
-	}
+// init fills e from the verification that produced e.miss: tok is the
+// entry's own copy of the token.
+func (e *cacheEntry) init(h uint64, tok string, key *Key, typ Type, lw time.Duration, in *inClaims, extra any) {
+	e.tok, e.hash, e.key, e.typ, e.extra = tok, h, key, typ, extra
+	e.expAt = time.Unix(in.Exp.sec, 0).Add(lw)
 	// now.Add(lw).Before(t) is now.Before(t.Add(-lw)): the same instant.
 	for _, d := range []numericDate{in.Nbf, in.Iat} {
 		if t := time.Unix(d.sec, 0).Add(-lw); d.present && (e.validFrom.IsZero() || t.After(e.validFrom)) {
 			e.validFrom = t
 		}
 	}
-	e.claims.Audience = cl.Audience[:len(cl.Audience):len(cl.Audience)]
-	e.claims.Roles = cl.Roles[:len(cl.Roles):len(cl.Roles)]
-	return e
+	// Capped, so that a caller's append never writes into the arrays.
+	cl := &e.miss.claims
+	cl.Audience = cl.Audience[:len(cl.Audience):len(cl.Audience)]
+	cl.Roles = cl.Roles[:len(cl.Roles):len(cl.Roles)]
+	e.claims = *cl
 }
 
 // cloneString copies s so the cache does not pin a larger buffer s may be

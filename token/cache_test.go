@@ -86,6 +86,55 @@ func TestCacheHitAndMiss(t *testing.T) {
 	require.Equal(t, uint64(2), f.cache.Stats().Misses)
 }
 
+// TestCacheAdmission: once the cache is full, a token enters on its second
+// miss only, so tokens used once never push out the ones in use.
+func TestCacheAdmission(t *testing.T) {
+	const capacity = 16 // one shard
+	f := newCacheFixture(t, capacity)
+	ctx := context.Background()
+	sign := func(i int) string {
+		return f.sign(t, token.Access, &token.Claims{Subject: fmt.Sprint("u", i), ID: fmt.Sprint("j", i)})
+	}
+	verify := func(tok string) {
+		t.Helper()
+		_, err := f.v.Verify(ctx, token.Access, tok)
+		require.NoError(t, err)
+	}
+	hot := make([]string, capacity)
+	for i := range hot {
+		hot[i] = sign(i)
+		verify(hot[i]) // room: every token enters on its first miss
+	}
+	st := f.cache.Stats()
+	require.Equal(t, capacity, st.Entries)
+	require.Equal(t, uint64(capacity), st.Inserts)
+
+	// One-off tokens: verified, not admitted, nothing evicted.
+	for i := range 100 {
+		verify(sign(capacity + i))
+	}
+	st = f.cache.Stats()
+	require.Equal(t, uint64(capacity), st.Inserts, "a token seen once entered a full cache")
+	require.Equal(t, uint64(100), st.NotAdmitted)
+	require.Zero(t, st.Evictions)
+	misses := st.Misses
+	for _, tok := range hot {
+		verify(tok)
+	}
+	require.Equal(t, misses, f.cache.Stats().Misses, "the tokens in use were pushed out")
+
+	// A token in use: its second miss admits it, its third request hits.
+	tok := sign(1000)
+	verify(tok)
+	verify(tok)
+	st = f.cache.Stats()
+	require.Equal(t, uint64(capacity+1), st.Inserts)
+	require.Equal(t, uint64(1), st.Evictions)
+	require.Equal(t, capacity, st.Entries)
+	verify(tok)
+	require.Equal(t, st.Misses, f.cache.Stats().Misses, "an admitted token missed")
+}
+
 func TestCacheNeverCachesFailures(t *testing.T) {
 	f := newCacheFixture(t, 0)
 	ctx := context.Background()

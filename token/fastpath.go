@@ -103,7 +103,21 @@ func (v *JWTVerifier) learnHeader(hSeg string, hdr []byte, key *Key, typ Type) {
 // Strings are substrings of one copy of the payload: one allocation for
 // all of them.
 func decodeClaims(payload []byte, in *inClaims) bool {
-	p := claimParser{s: string(payload)}
+	return decodeClaimsString(string(payload), in, nil)
+}
+
+// claimArrays holds the arrays behind a short aud (one member) and short
+// roles (up to four) in the allocation of the verification that reads
+// them, so that they cost no allocation of their own.
+type claimArrays struct {
+	aud   [1]string
+	roles [4]string
+}
+
+// decodeClaimsString is decodeClaims over s, which the strings in in then
+// share; arr, when not nil, backs short aud and roles lists.
+func decodeClaimsString(s string, in *inClaims, arr *claimArrays) bool {
+	p := claimParser{s: s, arr: arr}
 	p.ws()
 	if !p.eat('{') {
 		return false
@@ -150,7 +164,7 @@ func decodeClaims(payload []byte, in *inClaims) bool {
 				in.Sid, ok = p.str()
 			case "roles":
 				bit = 1 << 8
-				in.Roles, ok = p.strs(false)
+				in.Roles, ok = p.roles()
 			case usernameClaim:
 				bit = 1 << 9
 				in.User, ok = p.str()
@@ -206,19 +220,31 @@ func asciiEqualFold(a, b string) bool {
 }
 
 type claimParser struct {
-	s string
-	i int
+	s   string
+	i   int
+	arr *claimArrays
 }
 
+// ws skips JSON whitespace; the common case, none, is inlined.
 func (p *claimParser) ws() {
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
+	if p.i < len(p.s) && p.s[p.i] > ' ' {
+		return
+	}
+	p.skipWS()
+}
+
+func (p *claimParser) skipWS() {
+	i := p.i
+	for i < len(p.s) {
+		switch p.s[i] {
 		case ' ', '\t', '\n', '\r':
-			p.i++
+			i++
 		default:
+			p.i = i
 			return
 		}
 	}
+	p.i = i
 }
 
 func (p *claimParser) eat(c byte) bool {
@@ -229,57 +255,97 @@ func (p *claimParser) eat(c byte) bool {
 	return false
 }
 
+// strClass marks the bytes a string scan stops at: 1 for the closing
+// quote, 2 for what the fast path does not decode (a backslash, a control
+// character) and, for member names, 4 for a byte outside ASCII.
+var strClass = func() (t [256]byte) {
+	for c := range 0x20 {
+		t[c] = 2
+	}
+	t['"'] = 1
+	t['\\'] = 2
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = 4
+	}
+	return t
+}()
+
+// scan reads a string's body after its opening quote up to the closing
+// one: printable ASCII only when ascii, any byte but a backslash or a
+// control character otherwise. It reports whether a byte outside ASCII
+// was seen.
+func (p *claimParser) scan(ascii bool) (v string, high, ok bool) {
+	s, i := p.s, p.i
+	if i >= len(s) || s[i] != '"' {
+		return "", false, false
+	}
+	i++
+	start := i
+	stop := byte(1 | 2)
+	if ascii {
+		stop |= 4
+	}
+	// Eight bytes at a time while they are printable ASCII other than a
+	// quote or a backslash; the byte loop takes the rest.
+	for i+8 <= len(s) && plain8(load64(s, i)) {
+		i += 8
+	}
+	for ; i < len(s); i++ {
+		c := strClass[s[i]]
+		if c&stop != 0 {
+			if c != 1 {
+				return "", false, false
+			}
+			p.i = i + 1
+			return s[start:i], high, true
+		}
+		high = high || c == 4
+	}
+	return "", false, false
+}
+
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// load64 reads s[i:i+8] as a little-endian word (one load once compiled).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports whether every byte of w is printable ASCII other than a
+// quote and a backslash. It may report false for a plain word (a borrow
+// out of a flagged byte can flag its neighbour), never true for another.
+func plain8(w uint64) bool {
+	zero := func(v uint64) uint64 { return (v - lo8) &^ v & hi8 }
+	ctl := (w - 0x20*lo8) &^ w & hi8
+	return ctl|zero(w^'"'*lo8)|zero(w^'\\'*lo8)|w&hi8 == 0
+}
+
 // name reads a member name: printable ASCII, no escapes.
 func (p *claimParser) name() (string, bool) {
-	if !p.eat('"') {
-		return "", false
-	}
-	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return p.s[start : p.i-1], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return "", false
-		}
-		p.i++
-	}
-	return "", false
+	v, _, ok := p.scan(true)
+	return v, ok
 }
 
 // str reads a string without escapes whose bytes are valid UTF-8 (which
 // encoding/json keeps as they are).
 func (p *claimParser) str() (string, bool) {
-	if !p.eat('"') {
+	v, high, ok := p.scan(false)
+	if !ok || high && !utf8.ValidString(v) {
 		return "", false
 	}
-	start := p.i
-	ascii := true
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			s := p.s[start : p.i-1]
-			if !ascii && !utf8.ValidString(s) {
-				return "", false
-			}
-			return s, true
-		case c == '\\' || c < 0x20:
-			return "", false
-		case c >= 0x80:
-			ascii = false
-		}
-		p.i++
-	}
-	return "", false
+	return v, true
 }
 
-// strs reads an array of strings (non-empty ones when nonEmpty). An empty
-// array gives an empty, non-nil slice, as encoding/json does.
-func (p *claimParser) strs(nonEmpty bool) ([]string, bool) {
+// strs reads an array of strings (non-empty ones when nonEmpty) into
+// buf's array while it has room. An empty array gives an empty, non-nil
+// slice, as encoding/json does. The result's capacity is its length, so
+// appending to it never writes into buf.
+func (p *claimParser) strs(nonEmpty bool, buf []string) ([]string, bool) {
 	if !p.eat('[') {
 		return nil, false
 	}
@@ -287,7 +353,7 @@ func (p *claimParser) strs(nonEmpty bool) ([]string, bool) {
 	if p.eat(']') {
 		return []string{}, true
 	}
-	out := make([]string, 0, 4)
+	out := buf[:0]
 	for {
 		s, ok := p.str()
 		if !ok || nonEmpty && s == "" {
@@ -305,16 +371,32 @@ func (p *claimParser) strs(nonEmpty bool) ([]string, bool) {
 	}
 }
 
+func (p *claimParser) roles() ([]string, bool) {
+	if p.arr != nil {
+		return p.strs(false, p.arr.roles[:])
+	}
+	return p.strs(false, make([]string, 0, 4))
+}
+
 func (p *claimParser) aud(a *audience) bool {
 	if p.i < len(p.s) && p.s[p.i] == '"' {
 		s, ok := p.str()
 		if !ok || s == "" {
 			return false
 		}
-		*a = audience{s}
+		if p.arr != nil {
+			p.arr.aud[0] = s
+			*a = p.arr.aud[:1:1]
+		} else {
+			*a = audience{s}
+		}
 		return true
 	}
-	l, ok := p.strs(true)
+	var buf []string
+	if p.arr != nil {
+		buf = p.arr.aud[:]
+	}
+	l, ok := p.strs(true, buf)
 	*a = l
 	return ok
 }
@@ -322,19 +404,26 @@ func (p *claimParser) aud(a *audience) bool {
 // date reads an integer of 1 to 16 digits, optionally negative, in JSON's
 // grammar (no leading zeros); fractions and exponents go to encoding/json.
 func (p *claimParser) date(d *numericDate) bool {
-	neg := p.eat('-')
-	start := p.i
-	var n int64
-	for p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
-		n = n*10 + int64(p.s[p.i]-'0')
-		p.i++
+	s, i := p.s, p.i
+	neg := i < len(s) && s[i] == '-'
+	if neg {
+		i++
 	}
-	digits := p.i - start
-	if digits == 0 || digits > 16 || (digits > 1 && p.s[start] == '0') {
+	start := i
+	var n int64
+	for ; i < len(s) && i-start <= 16; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	digits := i - start
+	if digits == 0 || digits > 16 || (digits > 1 && s[start] == '0') {
 		return false
 	}
-	if p.i < len(p.s) {
-		if c := p.s[p.i]; c == '.' || c == 'e' || c == 'E' {
+	if i < len(s) {
+		if c := s[i]; c == '.' || c == 'e' || c == 'E' {
 			return false
 		}
 	}
@@ -344,6 +433,7 @@ func (p *claimParser) date(d *numericDate) bool {
 	if neg {
 		n = -n
 	}
+	p.i = i
 	*d = numericDate{sec: n, present: true}
 	return true
 }

@@ -199,9 +199,7 @@ type inHeader struct {
 func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra extraCodec) (*Claims, error) {
 	c := v.cfg.cache
 	if c == nil {
-		var in inClaims
-		cl, _, _, err := v.verifyFull(ctx, typ, tok, extra, &in)
-		return cl, err
+		return v.verifyUncached(ctx, typ, tok, extra)
 	}
 	if len(tok) > v.cfg.maxSize { // before hashing it for the cache
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, v.cfg.maxSize)
@@ -213,13 +211,35 @@ func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra ex
 		}
 	}
 	c.misses.Add(1)
+	if !c.admit(h) {
+		return v.verifyUncached(ctx, typ, tok, extra)
+	}
 	var in inClaims
-	cl, key, xv, err := v.verifyFull(ctx, typ, tok, extra, &in)
+	e := new(cacheEntry) // the claims returned live in it: one allocation
+	key, xv, kept, err := v.verifyFull(ctx, typ, tok, extra, &in, &e.miss, true)
 	if err != nil {
 		return nil, err // failures are never cached
 	}
-	c.put(newCacheEntry(h, tok, key, typ, v.cfg.leeway, &in, cl, xv), v.cfg.clock())
-	return cl, nil
+	e.init(h, kept, key, typ, v.cfg.leeway, &in, xv)
+	c.put(e, v.cfg.clock())
+	return &e.miss.claims, nil
+}
+
+// verifyUncached is a verification whose result the cache does not keep.
+func (v *JWTVerifier) verifyUncached(ctx context.Context, typ Type, tok string, extra extraCodec) (*Claims, error) {
+	var in inClaims
+	r := new(verified)
+	if _, _, _, err := v.verifyFull(ctx, typ, tok, extra, &in, r, false); err != nil {
+		return nil, err
+	}
+	return &r.claims, nil
+}
+
+// verified is what a verification hands out: the claims, and the arrays
+// behind their Audience and Roles when these are short.
+type verified struct {
+	claims Claims
+	arr    claimArrays
 }
 
 // fromCache serves a hit, or reports false to send the token down the full
@@ -246,33 +266,35 @@ func (v *JWTVerifier) fromCache(ctx context.Context, typ Type, e *cacheEntry, ex
 	return cl, true
 }
 
-// verifyFull is the whole verification. It returns the claims, the key
-// that verified them, the application claims decoded by extra (if any),
-// and leaves the registered claims as read in in.
-func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extra extraCodec, in *inClaims) (*Claims, *Key, any, error) {
+// verifyFull is the whole verification. It fills out's claims, leaves the
+// registered claims as read in in, and returns the key that verified them
+// and the application claims decoded by extra (if any). With keep, it also
+// returns a copy of tok, made in the same allocation as the copy of the
+// payload the claims' strings share where it can.
+func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extra extraCodec, in *inClaims, out *verified, keep bool) (*Key, any, string, error) {
 	// Size first, before touching the content.
 	if len(tok) > v.cfg.maxSize {
-		return nil, nil, nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, v.cfg.maxSize)
+		return nil, nil, "", fmt.Errorf("%w: more than %d bytes", ErrTooLarge, v.cfg.maxSize)
 	}
 	if err := checkType(typ); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, "", err
 	}
 	d1 := strings.IndexByte(tok, '.')
 	if d1 < 0 {
-		return nil, nil, nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+		return nil, nil, "", fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
 	d2 := strings.IndexByte(tok[d1+1:], '.')
 	if d2 < 0 {
-		return nil, nil, nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+		return nil, nil, "", fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
 	d2 += d1 + 1
 	if strings.IndexByte(tok[d2+1:], '.') >= 0 {
 		// 4 segments is nothing; 5 is JWE, which we never accept.
-		return nil, nil, nil, fmt.Errorf("%w: too many segments (JWE or garbage)", ErrMalformed)
+		return nil, nil, "", fmt.Errorf("%w: too many segments (JWE or garbage)", ErrMalformed)
 	}
 	hSeg, pSeg, sSeg := tok[:d1], tok[d1+1:d2], tok[d2+1:]
 	if hSeg == "" || pSeg == "" {
-		return nil, nil, nil, fmt.Errorf("%w: empty segment", ErrMalformed)
+		return nil, nil, "", fmt.Errorf("%w: empty segment", ErrMalformed)
 	}
 
 	sc := scratchPool.Get().(*scratch)
@@ -284,7 +306,7 @@ func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extr
 	if key == nil {
 		var err error
 		if key, err = v.header(ctx, sc, hSeg, typ); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, "", err
 		}
 	}
 
@@ -293,23 +315,44 @@ func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extr
 	var err error
 	sc.payload, err = decodeSeg(sc.payload, pSeg)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
+		return nil, nil, "", fmt.Errorf("%w: payload is not base64url", ErrMalformed)
 	}
 	if sSeg == "" {
-		return nil, nil, nil, fmt.Errorf("%w: no signature", ErrSignature)
+		return nil, nil, "", fmt.Errorf("%w: no signature", ErrSignature)
 	}
 	sc.sig, err = decodeSeg(sc.sig, sSeg)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: signature is not base64url", ErrMalformed)
+		return nil, nil, "", fmt.Errorf("%w: signature is not base64url", ErrMalformed)
 	}
 	if err := key.verifySig(tok[:d2], sc.sig); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, "", err
 	}
 
 	// Signed by a configured key: now read the claims, straight into the
 	// typed struct when the payload is in the subset decodeClaims handles
 	// exactly as encoding/json would, through encoding/json otherwise.
-	if v.cfg.noFast || !decodeClaims(sc.payload, in) {
+	var kept string
+	fast := false
+	if !v.cfg.noFast {
+		// One copy of the payload for the claims' strings, after a copy
+		// of tok when the caller keeps one.
+		var both string
+		if keep {
+			var b strings.Builder // one allocation, unlike tok + string(payload)
+			b.Grow(len(tok) + len(sc.payload))
+			b.WriteString(tok)
+			b.Write(sc.payload)
+			both = b.String()
+			kept = both[:len(tok)]
+		} else {
+			both = string(sc.payload)
+		}
+		fast = decodeClaimsString(both[len(kept):], in, &out.arr)
+	}
+	if keep && kept == "" {
+		kept = cloneString(tok)
+	}
+	if !fast {
 		var gen inClaims // its own variable: in stays on the caller's stack
 		err := json.Unmarshal(sc.payload, &gen)
 		if err == nil {
@@ -319,15 +362,16 @@ func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extr
 		if err != nil {
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
-				return nil, nil, nil, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
+				return nil, nil, "", fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
 			}
-			return nil, nil, nil, fmt.Errorf("%w: a claim has the wrong type", ErrInvalidClaims)
+			return nil, nil, "", fmt.Errorf("%w: a claim has the wrong type", ErrInvalidClaims)
 		}
 	}
 	if err := v.checkClaims(in); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, "", err
 	}
-	c := &Claims{
+	c := &out.claims
+	*c = Claims{
 		Issuer: in.Iss, Subject: in.Sub, Audience: []string(in.Aud),
 		ExpiresAt: in.Exp.time(), NotBefore: in.Nbf.time(), IssuedAt: in.Iat.time(),
 		ID: in.Jti, SessionID: in.Sid, Roles: in.Roles, Username: in.User,
@@ -340,10 +384,10 @@ func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extr
 	var x any
 	if extra != nil {
 		if x, err = extra.decode(sc.payload); err != nil {
-			return nil, nil, nil, fmt.Errorf("%w: application claims do not decode", ErrInvalidClaims)
+			return nil, nil, "", fmt.Errorf("%w: application claims do not decode", ErrInvalidClaims)
 		}
 	}
-	return c, key, x, nil
+	return key, x, kept, nil
 }
 
 // header decodes and checks the header on the general path and returns the
