@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,20 @@ import (
 func FuzzDecodeSeg(f *testing.F) {
 	for _, s := range []string{"", "A", "AA", "AB", "AAA", "AAB", "AAAA", "_-__", "a+b/", "YQ==", "YQ", "YR", "\nAA"} {
 		f.Add(s)
+	}
+	// Every length mod 4, past the 8-character blocks too, and an invalid
+	// character at each position of a block, at the start and mid-segment.
+	const valid = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo-_0123"
+	for n := 0; n <= len(valid); n++ {
+		f.Add(valid[:n])
+	}
+	for _, bad := range []byte{'=', '+', '/', '.', '\r', '\n', ' ', 0x80, 0xff} {
+		for pos := 0; pos < 16; pos++ {
+			b := []byte(valid[:32])
+			b[pos] = bad
+			f.Add(string(b))
+			f.Add(string(b[:11]))
+		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := decodeSeg(nil, s)
@@ -62,4 +77,27 @@ func FuzzDecodeClaims(f *testing.F) {
 			t.Fatalf("%q:\nfast %#v\njson %#v", b, fast, ref)
 		}
 	})
+}
+
+// BenchmarkDecodeSeg decodes segments the size of an HS256 signature, a
+// typical payload and an RS256 signature into a reused buffer.
+func BenchmarkDecodeSeg(b *testing.B) {
+	for _, n := range []int{32, 187, 256} { // 43, 250 and 342 characters
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(i*151 + 7)
+		}
+		seg := base64.RawURLEncoding.EncodeToString(src)
+		b.Run(strconv.Itoa(len(seg)), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(seg)))
+			buf, err := decodeSeg(nil, seg)
+			if err != nil || !bytes.Equal(buf, src) {
+				b.Fatalf("decodeSeg: %x, %v", buf, err)
+			}
+			for b.Loop() {
+				buf, _ = decodeSeg(buf, seg)
+			}
+		})
+	}
 }

@@ -133,61 +133,6 @@ type scratch struct{ hdr, payload, sig []byte }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// b64dec maps the base64url alphabet to its values; everything else is
-// 0xff.
-var b64dec = func() (t [256]byte) {
-	const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i := 0; i < len(alpha); i++ {
-		t[alpha[i]] = byte(i)
-	}
-	return t
-}()
-
-// decodeSeg decodes an unpadded base64url segment into buf, strictly: no
-// padding, no whitespace or line breaks (which encoding/base64 skips even
-// in Strict mode), no standard-alphabet characters, zero trailing bits.
-func decodeSeg(buf []byte, seg string) ([]byte, error) {
-	n := len(seg)
-	if n%4 == 1 {
-		return buf, ErrMalformed
-	}
-	out := n/4*3 + [4]int{0, 0, 1, 2}[n%4]
-	if cap(buf) < out {
-		buf = make([]byte, out)
-	}
-	buf = buf[:out]
-	d := &b64dec
-	j := 0
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		a, b, c, e := d[seg[i]], d[seg[i+1]], d[seg[i+2]], d[seg[i+3]]
-		if (a|b|c|e)&0xc0 != 0 { // 0xff marks a byte outside the alphabet
-			return buf, ErrMalformed
-		}
-		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(e)
-		buf[j], buf[j+1], buf[j+2] = byte(v>>16), byte(v>>8), byte(v)
-		j += 3
-	}
-	switch n - i {
-	case 2:
-		a, b := d[seg[i]], d[seg[i+1]]
-		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
-			return buf, ErrMalformed
-		}
-		buf[j] = a<<2 | b>>4
-	case 3:
-		a, b, c := d[seg[i]], d[seg[i+1]], d[seg[i+2]]
-		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
-			return buf, ErrMalformed
-		}
-		buf[j], buf[j+1] = a<<2|b>>4, b<<4|c>>2
-	}
-	return buf, nil
-}
-
 type inHeader struct {
 	Alg  string          `json:"alg"`
 	Kid  string          `json:"kid"`
