@@ -63,6 +63,17 @@ func FuzzDecodeClaims(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// The word-at-a-time scans: a byte that ends or spoils a string, or a
+	// non-digit in a date, at each position of the first two words.
+	for i := range 17 {
+		for _, c := range []string{`"`, `\`, "\u0041", "\x01", "\xc3\xa9", "\xff", "."} {
+			body := strings.Repeat("a", i) + c + "bcdefghijklmnopq"
+			f.Add([]byte(`{"sub":"` + body + `","roles":["` + body + `"],"x` + body + `":1}`))
+		}
+		f.Add([]byte(`{"exp":` + strings.Repeat("1", i) + `.5}`))
+		f.Add([]byte(`{"exp":` + strings.Repeat("7", i) + `,"nbf":-` + strings.Repeat("9", i) + `}`))
+		f.Add([]byte(`{"exp":1` + strings.Repeat("0", i) + `:` + `}`))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fast inClaims
 		if !decodeClaims(b, &fast) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -115,83 +116,88 @@ type claimArrays struct {
 }
 
 // decodeClaimsString is decodeClaims over s, which the strings in in then
-// share; arr, when not nil, backs short aud and roles lists.
+// share; arr, when not nil, backs short aud and roles lists. The scanning
+// functions below take the input and an index and return the index after
+// what they read, so that both stay in registers.
 func decodeClaimsString(s string, in *inClaims, arr *claimArrays) bool {
-	p := claimParser{s: s, arr: arr}
-	p.ws()
-	if !p.eat('{') {
+	i := skipWS(s, 0)
+	if i >= len(s) || s[i] != '{' {
 		return false
 	}
 	var seen uint16
 	in.extra = false
-	p.ws()
-	if !p.eat('}') {
-		for {
-			name, ok := p.name()
-			if !ok {
-				return false
-			}
-			p.ws()
-			if !p.eat(':') {
-				return false
-			}
-			p.ws()
-			bit := uint16(0)
-			switch name {
-			case "iss":
-				bit = 1 << 0
-				in.Iss, ok = p.str()
-			case "sub":
-				bit = 1 << 1
-				in.Sub, ok = p.str()
-			case "aud":
-				bit = 1 << 2
-				ok = p.aud(&in.Aud)
-			case "exp":
-				bit = 1 << 3
-				ok = p.date(&in.Exp)
-			case "nbf":
-				bit = 1 << 4
-				ok = p.date(&in.Nbf)
-			case "iat":
-				bit = 1 << 5
-				ok = p.date(&in.Iat)
-			case "jti":
-				bit = 1 << 6
-				in.Jti, ok = p.str()
-			case "sid":
-				bit = 1 << 7
-				in.Sid, ok = p.str()
-			case "roles":
-				bit = 1 << 8
-				in.Roles, ok = p.roles()
-			case usernameClaim:
-				bit = 1 << 9
-				in.User, ok = p.str()
-			default:
-				// encoding/json would match a name differing only in case.
-				if known(name) {
-					return false
-				}
-				in.extra = true
-				ok = p.skip(0)
-			}
-			if !ok || seen&bit != 0 {
-				return false // duplicates: encoding/json's last-wins is not ours to copy
-			}
-			seen |= bit
-			p.ws()
-			if p.eat('}') {
-				break
-			}
-			if !p.eat(',') {
-				return false
-			}
-			p.ws()
-		}
+	if i = skipWS(s, i+1); i < len(s) && s[i] == '}' {
+		return skipWS(s, i+1) == len(s)
 	}
-	p.ws()
-	return p.i == len(p.s)
+	for {
+		name, j, _, ok := scanString(s, i, true)
+		if !ok {
+			return false
+		}
+		if i = skipWS(s, j); i >= len(s) || s[i] != ':' {
+			return false
+		}
+		i = skipWS(s, i+1)
+		bit := uint16(0)
+		switch name {
+		case "iss":
+			bit = 1 << 0
+			in.Iss, i, ok = str(s, i)
+		case "sub":
+			bit = 1 << 1
+			in.Sub, i, ok = str(s, i)
+		case "aud":
+			bit = 1 << 2
+			i, ok = aud(s, i, &in.Aud, arr)
+		case "exp":
+			bit = 1 << 3
+			i, ok = date(s, i, &in.Exp)
+		case "nbf":
+			bit = 1 << 4
+			i, ok = date(s, i, &in.Nbf)
+		case "iat":
+			bit = 1 << 5
+			i, ok = date(s, i, &in.Iat)
+		case "jti":
+			bit = 1 << 6
+			in.Jti, i, ok = str(s, i)
+		case "sid":
+			bit = 1 << 7
+			in.Sid, i, ok = str(s, i)
+		case "roles":
+			bit = 1 << 8
+			var buf []string
+			if arr != nil {
+				buf = arr.roles[:0]
+			} else {
+				buf = make([]string, 0, 4)
+			}
+			in.Roles, i, ok = strs(s, i, false, buf)
+		case usernameClaim:
+			bit = 1 << 9
+			in.User, i, ok = str(s, i)
+		default:
+			// encoding/json would match a name differing only in case.
+			if known(name) {
+				return false
+			}
+			in.extra = true
+			p := claimParser{s: s, i: i}
+			ok = p.skip(0)
+			i = p.i
+		}
+		if !ok || seen&bit != 0 {
+			return false // duplicates: encoding/json's last-wins is not ours to copy
+		}
+		seen |= bit
+		if i = skipWS(s, i); i < len(s) && s[i] == '}' {
+			return skipWS(s, i+1) == len(s)
+		}
+		if i >= len(s) || s[i] != ',' {
+			return false
+		}
+		i = skipWS(s, i+1)
+	}
 }
 
 func foldsToRegistered(name string) bool {
@@ -219,45 +225,29 @@ func asciiEqualFold(a, b string) bool {
 	return true
 }
 
-type claimParser struct {
-	s   string
-	i   int
-	arr *claimArrays
-}
-
-// ws skips JSON whitespace; the common case, none, is inlined.
-func (p *claimParser) ws() {
-	if p.i < len(p.s) && p.s[p.i] > ' ' {
-		return
+// skipWS returns the index of the first byte at or after i that is not
+// JSON whitespace; the common case, none, is inlined.
+func skipWS(s string, i int) int {
+	if i < len(s) && s[i] > ' ' {
+		return i
 	}
-	p.skipWS()
+	return skipWSSlow(s, i)
 }
 
-func (p *claimParser) skipWS() {
-	i := p.i
-	for i < len(p.s) {
-		switch p.s[i] {
+func skipWSSlow(s string, i int) int {
+	for ; i < len(s); i++ {
+		switch s[i] {
 		case ' ', '\t', '\n', '\r':
-			i++
 		default:
-			p.i = i
-			return
+			return i
 		}
 	}
-	p.i = i
-}
-
-func (p *claimParser) eat(c byte) bool {
-	if p.i < len(p.s) && p.s[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
+	return i
 }
 
 // strClass marks the bytes a string scan stops at: 1 for the closing
 // quote, 2 for what the fast path does not decode (a backslash, a control
-// character) and, for member names, 4 for a byte outside ASCII.
+// character) and 4 for a byte outside ASCII (refused in member names).
 var strClass = func() (t [256]byte) {
 	for c := range 0x20 {
 		t[c] = 2
@@ -270,38 +260,47 @@ var strClass = func() (t [256]byte) {
 	return t
 }()
 
-// scan reads a string's body after its opening quote up to the closing
-// one: printable ASCII only when ascii, any byte but a backslash or a
-// control character otherwise. It reports whether a byte outside ASCII
-// was seen.
-func (p *claimParser) scan(ascii bool) (v string, high, ok bool) {
-	s, i := p.s, p.i
+// scanString reads the string at s[i:] — printable ASCII only when ascii,
+// any byte but a backslash or a control character otherwise — and returns
+// its body, the index after its closing quote, and whether a byte outside
+// ASCII was seen.
+func scanString(s string, i int, ascii bool) (v string, next int, high, ok bool) {
 	if i >= len(s) || s[i] != '"' {
-		return "", false, false
+		return "", i, false, false
 	}
 	i++
 	start := i
-	stop := byte(1 | 2)
-	if ascii {
-		stop |= 4
-	}
-	// Eight bytes at a time while they are printable ASCII other than a
-	// quote or a backslash; the byte loop takes the rest.
-	for i+8 <= len(s) && plain8(load64(s, i)) {
-		i += 8
+	// Eight bytes at a time: the first byte that ends the scan is found
+	// without a branch per byte; the byte loop takes the last few.
+	for i+8 <= len(s) {
+		w := load64(s, i)
+		m := stops8(w)
+		if ascii {
+			m |= w & hi8
+		}
+		if m == 0 {
+			high = high || w&hi8 != 0
+			i += 8
+			continue
+		}
+		k := bits.TrailingZeros64(m) / 8 // the lowest flagged byte is a true one
+		if s[i+k] != '"' {
+			return "", i, false, false
+		}
+		high = high || w&hi8&(1<<(8*k)-1) != 0
+		return s[start : i+k], i + k + 1, high, true
 	}
 	for ; i < len(s); i++ {
 		c := strClass[s[i]]
-		if c&stop != 0 {
-			if c != 1 {
-				return "", false, false
-			}
-			p.i = i + 1
-			return s[start:i], high, true
+		if c&2 != 0 || ascii && c == 4 {
+			return "", i, false, false
+		}
+		if c == 1 {
+			return s[start:i], i + 1, high, true
 		}
 		high = high || c == 4
 	}
-	return "", false, false
+	return "", i, false, false
 }
 
 const (
@@ -316,101 +315,94 @@ func load64(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// plain8 reports whether every byte of w is printable ASCII other than a
-// quote and a backslash. It may report false for a plain word (a borrow
-// out of a flagged byte can flag its neighbour), never true for another.
-func plain8(w uint64) bool {
-	zero := func(v uint64) uint64 { return (v - lo8) &^ v & hi8 }
+// stops8 sets the high bit of each byte of w that is a quote, a backslash
+// or a control character. A borrow out of a flagged byte can flag the
+// byte above it too, so only the lowest flag is certain; no byte below it
+// is ever flagged falsely.
+func stops8(w uint64) uint64 {
 	ctl := (w - 0x20*lo8) &^ w & hi8
-	return ctl|zero(w^'"'*lo8)|zero(w^'\\'*lo8)|w&hi8 == 0
-}
-
-// name reads a member name: printable ASCII, no escapes.
-func (p *claimParser) name() (string, bool) {
-	v, _, ok := p.scan(true)
-	return v, ok
+	q := w ^ '"'*lo8
+	b := w ^ '\\'*lo8
+	return ctl | (q-lo8)&^q&hi8 | (b-lo8)&^b&hi8
 }
 
 // str reads a string without escapes whose bytes are valid UTF-8 (which
 // encoding/json keeps as they are).
-func (p *claimParser) str() (string, bool) {
-	v, high, ok := p.scan(false)
+func str(s string, i int) (string, int, bool) {
+	v, i, high, ok := scanString(s, i, false)
 	if !ok || high && !utf8.ValidString(v) {
-		return "", false
+		return "", i, false
 	}
-	return v, true
+	return v, i, true
 }
 
-// strs reads an array of strings (non-empty ones when nonEmpty) into
-// buf's array while it has room. An empty array gives an empty, non-nil
-// slice, as encoding/json does. The result's capacity is its length, so
-// appending to it never writes into buf.
-func (p *claimParser) strs(nonEmpty bool, buf []string) ([]string, bool) {
-	if !p.eat('[') {
-		return nil, false
+// strs reads an array of strings (non-empty ones when nonEmpty), appending
+// to buf. An empty array gives an empty, non-nil slice, as encoding/json
+// does. The result's capacity is its length, so that appending to it never
+// writes into buf's array.
+func strs(s string, i int, nonEmpty bool, buf []string) ([]string, int, bool) {
+	if i >= len(s) || s[i] != '[' {
+		return nil, i, false
 	}
-	p.ws()
-	if p.eat(']') {
-		return []string{}, true
+	if i = skipWS(s, i+1); i < len(s) && s[i] == ']' {
+		return []string{}, i + 1, true
 	}
-	out := buf[:0]
+	out := buf
 	for {
-		s, ok := p.str()
-		if !ok || nonEmpty && s == "" {
-			return nil, false
+		v, j, ok := str(s, i)
+		if !ok || nonEmpty && v == "" {
+			return nil, j, false
 		}
-		out = append(out, s)
-		p.ws()
-		if p.eat(']') {
-			return out[:len(out):len(out)], true
+		out = append(out, v)
+		if i = skipWS(s, j); i < len(s) && s[i] == ']' {
+			return out[:len(out):len(out)], i + 1, true
 		}
-		if !p.eat(',') {
-			return nil, false
+		if i >= len(s) || s[i] != ',' {
+			return nil, i, false
 		}
-		p.ws()
+		i = skipWS(s, i+1)
 	}
 }
 
-func (p *claimParser) roles() ([]string, bool) {
-	if p.arr != nil {
-		return p.strs(false, p.arr.roles[:])
-	}
-	return p.strs(false, make([]string, 0, 4))
-}
-
-func (p *claimParser) aud(a *audience) bool {
-	if p.i < len(p.s) && p.s[p.i] == '"' {
-		s, ok := p.str()
-		if !ok || s == "" {
-			return false
+// aud reads aud: a non-empty string, or an array of them.
+func aud(s string, i int, a *audience, arr *claimArrays) (int, bool) {
+	if i < len(s) && s[i] == '"' {
+		v, j, ok := str(s, i)
+		if !ok || v == "" {
+			return j, false
 		}
-		if p.arr != nil {
-			p.arr.aud[0] = s
-			*a = p.arr.aud[:1:1]
+		if arr != nil {
+			arr.aud[0] = v
+			*a = arr.aud[:1:1]
 		} else {
-			*a = audience{s}
+			*a = audience{v}
 		}
-		return true
+		return j, true
 	}
 	var buf []string
-	if p.arr != nil {
-		buf = p.arr.aud[:]
+	if arr != nil {
+		buf = arr.aud[:0]
 	}
-	l, ok := p.strs(true, buf)
+	l, j, ok := strs(s, i, true, buf)
 	*a = l
-	return ok
+	return j, ok
 }
 
 // date reads an integer of 1 to 16 digits, optionally negative, in JSON's
 // grammar (no leading zeros); fractions and exponents go to encoding/json.
-func (p *claimParser) date(d *numericDate) bool {
-	s, i := p.s, p.i
+func date(s string, i int, d *numericDate) (int, bool) {
 	neg := i < len(s) && s[i] == '-'
 	if neg {
 		i++
 	}
 	start := i
 	var n int64
+	if i+8 <= len(s) {
+		if w := load64(s, i); digits8(w) { // today's dates have ten digits
+			n = int64(parse8(w))
+			i += 8
+		}
+	}
 	for ; i < len(s) && i-start <= 16; i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
@@ -420,22 +412,52 @@ func (p *claimParser) date(d *numericDate) bool {
 	}
 	digits := i - start
 	if digits == 0 || digits > 16 || (digits > 1 && s[start] == '0') {
-		return false
+		return i, false
 	}
 	if i < len(s) {
 		if c := s[i]; c == '.' || c == 'e' || c == 'E' {
-			return false
+			return i, false
 		}
 	}
 	if n > maxDate {
-		return false
+		return i, false
 	}
 	if neg {
 		n = -n
 	}
-	p.i = i
 	*d = numericDate{sec: n, present: true}
-	return true
+	return i, true
+}
+
+// digits8 reports whether every byte of w is an ASCII digit.
+func digits8(w uint64) bool {
+	const hi4, zeros, six = 0xF0 * lo8, '0' * lo8, 6 * lo8
+	return w&hi4 == zeros && (w+six)&hi4 == zeros
+}
+
+// parse8 is the value of the eight ASCII digits in w, the first in its
+// lowest byte: pairs, then quadruples, then all eight, combined in place.
+func parse8(w uint64) uint64 {
+	w -= '0' * lo8
+	w = (w*10 + w>>8) & 0x00FF00FF00FF00FF
+	w = (w*100 + w>>16) & 0x0000FFFF0000FFFF
+	return (w*10000 + w>>32) & 0xFFFFFFFF
+}
+
+// claimParser skips the members decodeClaims does not read.
+type claimParser struct {
+	s string
+	i int
+}
+
+func (p *claimParser) ws() { p.i = skipWS(p.s, p.i) }
+
+func (p *claimParser) eat(c byte) bool {
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
 }
 
 // maxSkipDepth bounds nesting in skipped members; deeper goes to
