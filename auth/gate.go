@@ -207,6 +207,32 @@ func NewContext(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
+// principalCtx is a context carrying a principal allocated with it: what
+// the middleware puts in a request, one allocation where NewContext after
+// Authenticate makes two.
+type principalCtx struct {
+	context.Context
+	p Principal
+}
+
+func (c *principalCtx) Value(key any) any {
+	if key == (principalKey{}) {
+		return &c.p
+	}
+	return c.Context.Value(key)
+}
+
+// authenticateContext authenticates r and returns its context carrying
+// the principal.
+func (g *Gate) authenticateContext(r *http.Request) (*principalCtx, error) {
+	pc := new(principalCtx)
+	if err := g.authenticate(r, &pc.p); err != nil {
+		return nil, err
+	}
+	pc.Context = r.Context()
+	return pc, nil
+}
+
 // FromContext returns the principal ctx carries, if any.
 func FromContext(ctx context.Context) (*Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(*Principal)
@@ -228,6 +254,15 @@ func FromContext(ctx context.Context) (*Principal, bool) {
 // with an error wrapping ErrCrossOrigin when its method is unsafe and it
 // comes from another origin.
 func (g *Gate) Authenticate(r *http.Request) (*Principal, error) {
+	p := new(Principal)
+	if err := g.authenticate(r, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// authenticate is [Gate.Authenticate] into dst.
+func (g *Gate) authenticate(r *http.Request, dst *Principal) error {
 	tok, err := bearerToken(r)
 	fromHeader := err == nil
 	if errors.Is(err, ErrNoToken) && g.cookies != nil {
@@ -237,53 +272,63 @@ func (g *Gate) Authenticate(r *http.Request) (*Principal, error) {
 		if g.obs != nil {
 			g.obs.Authentication(r.Context(), outcomeOf(err))
 		}
-		return nil, err
+		return err
 	}
-	p, err := g.AuthenticateToken(r.Context(), tok)
+	err = g.authenticateToken(r.Context(), tok, dst)
+	if g.obs != nil {
+		g.obs.Authentication(r.Context(), outcomeOf(err))
+	}
 	if err != nil && fromHeader && !isB64Token(tok) {
 		// RFC 6750's b64token syntax is checked only once verification
 		// has failed, to name the header's fault: a token a Verifier
 		// accepts is a compact JWS, three base64url segments, which is
 		// b64token already (token.Verifier's contract), so the check would
 		// only cost every good request a scan of its token.
-		return nil, errNotBearer
+		return errNotBearer
 	}
-	return p, err
+	return err
 }
 
 // AuthenticateToken verifies an access token obtained by the caller (from
 // a WebSocket subprotocol, say) exactly as [Gate.Authenticate] does with a
 // header's.
 func (g *Gate) AuthenticateToken(ctx context.Context, tok string) (*Principal, error) {
-	p, err := g.authenticateToken(ctx, tok)
+	p := new(Principal)
+	err := g.authenticateToken(ctx, tok, p)
 	if g.obs != nil {
 		g.obs.Authentication(ctx, outcomeOf(err))
 	}
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-func (g *Gate) authenticateToken(ctx context.Context, tok string) (*Principal, error) {
+// authenticateToken fills dst with the principal of tok; on an error dst
+// is left as it was.
+func (g *Gate) authenticateToken(ctx context.Context, tok string, dst *Principal) error {
 	c, err := g.verifier.Verify(ctx, token.Access, tok)
 	if err != nil && g.legacy != nil && errors.Is(err, token.ErrWrongType) {
-		return g.authenticateLegacy(ctx, tok) // not at+jwt: perhaps an express token
+		return g.authenticateLegacy(ctx, tok, dst) // not at+jwt: perhaps an express token
 	}
 	if err != nil {
-		return nil, verifyErr(err)
+		return verifyErr(err)
 	}
 	if err := g.checkClaims(c); err != nil {
-		return nil, err
+		return err
 	}
 	if err := g.checkRevoked(ctx, c); err != nil {
-		return nil, err
+		return err
 	}
-	return &Principal{
+	*dst = Principal{
 		UserID:    c.Subject,
 		Username:  c.Username,
 		SessionID: c.SessionID,
 		TokenID:   c.ID,
 		Roles:     c.Roles,
 		Claims:    c,
-	}, nil
+	}
+	return nil
 }
 
 // verifyErr maps a Verifier's error: a remote key set that cannot answer
@@ -348,7 +393,7 @@ func intersects(have, want []string) bool {
 // bearerToken extracts the token of the single Authorization header
 // (RFC 6750 §2.1).
 func bearerToken(r *http.Request) (string, error) {
-	vals := r.Header.Values("Authorization")
+	vals := r.Header["Authorization"] // canonical already: Values would canonicalise it again
 	switch len(vals) {
 	case 0:
 		return "", ErrNoToken
@@ -448,12 +493,12 @@ func (g *Gate) Fail(w http.ResponseWriter, r *http.Request, err error) {
 // answer) through the error handler.
 func (g *Gate) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := g.Authenticate(r)
+		ctx, err := g.authenticateContext(r)
 		if err != nil {
 			g.Fail(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), p)))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -463,14 +508,14 @@ func (g *Gate) Require(next http.Handler) http.Handler {
 // refused, never ignored.
 func (g *Gate) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := g.Authenticate(r)
+		ctx, err := g.authenticateContext(r)
 		switch {
 		case errors.Is(err, ErrNoToken):
 			next.ServeHTTP(w, r)
 		case err != nil:
 			g.Fail(w, r, err)
 		default:
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), p)))
+			next.ServeHTTP(w, r.WithContext(ctx))
 		}
 	})
 }
@@ -482,11 +527,11 @@ func (g *Gate) principal(r *http.Request) (*Principal, *http.Request, error) {
 	if p, ok := FromContext(r.Context()); ok {
 		return p, r, nil
 	}
-	p, err := g.Authenticate(r)
+	ctx, err := g.authenticateContext(r)
 	if err != nil {
 		return nil, r, err
 	}
-	return p, r.WithContext(NewContext(r.Context(), p)), nil
+	return &ctx.p, r.WithContext(ctx), nil
 }
 
 // Authorize returns a guard that lets a request through when its principal

@@ -41,10 +41,10 @@ func WithLegacyTokens(v *token.LegacyVerifier) GateOption {
 
 // authenticateLegacy is [Gate.AuthenticateToken] for a token the main
 // path refused for its typ.
-func (g *Gate) authenticateLegacy(ctx context.Context, tok string) (*Principal, error) {
+func (g *Gate) authenticateLegacy(ctx context.Context, tok string, dst *Principal) error {
 	lc, err := g.legacy.Verify(ctx, tok)
 	if err != nil {
-		return nil, verifyErr(err)
+		return verifyErr(err)
 	}
 	roles := append([]string(nil), defaultRoles...)
 	if lc.Admin {
@@ -58,12 +58,13 @@ func (g *Gate) authenticateLegacy(ctx context.Context, tok string) (*Principal, 
 	// Express guides sign neither iss nor aud; one that is there must be ours.
 	if lc.Issuer != "" && g.issuer != "" && lc.Issuer != g.issuer ||
 		lc.Audience != nil && len(g.audience) > 0 && !intersects(lc.Audience, g.audience) {
-		return nil, describe(ErrInvalidToken, "the token has the wrong issuer or audience")
+		return describe(ErrInvalidToken, "the token has the wrong issuer or audience")
 	}
 	if err := g.checkRevoked(ctx, c); err != nil {
-		return nil, err
+		return err
 	}
 	g.log.LogAttrs(ctx, slog.LevelInfo, "auth.legacy_token",
 		slog.String("user_id", lc.Subject), slog.Bool("admin", lc.Admin))
-	return &Principal{UserID: lc.Subject, TokenID: lc.ID, Roles: roles, Legacy: true, Claims: c}, nil
+	*dst = Principal{UserID: lc.Subject, TokenID: lc.ID, Roles: roles, Legacy: true, Claims: c}
+	return nil
 }
