@@ -132,32 +132,43 @@ func (s *Store) IsRevoked(ctx context.Context, c store.Check) (bool, error) {
 	if err := s.check(ctx); err != nil {
 		return true, err
 	}
-	now := s.now()
-	n := now.UnixNano()
-	if c.TokenID != "" && s.revokedAt(c.TokenID, n) {
-		return true, nil
+	// The clock is read only when an entry is found: most requests carry
+	// a token nothing revoked, and reading it costs more than a lookup.
+	var now int64
+	clock := func() int64 {
+		if now == 0 {
+			now = s.now().UnixNano()
+		}
+		return now
 	}
-	if c.SessionID != "" && s.revokedAt(c.SessionID, n) {
-		return true, nil
+	if c.TokenID != "" {
+		if until, ok := s.revokedUntil(c.TokenID); ok && until > clock() {
+			return true, nil
+		}
+	}
+	if c.SessionID != "" {
+		if until, ok := s.revokedUntil(c.SessionID); ok && until > clock() {
+			return true, nil
+		}
 	}
 	if c.UserID != "" {
 		sh := s.shard(c.UserID)
 		sh.mu.RLock()
 		m, ok := sh.marks[c.UserID]
 		sh.mu.RUnlock()
-		if ok && m.until > n && c.IssuedAt.Before(m.before) {
+		if ok && m.until > clock() && c.IssuedAt.Before(m.before) {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-func (s *Store) revokedAt(id string, now int64) bool {
+func (s *Store) revokedUntil(id string) (int64, bool) {
 	sh := s.shard(id)
 	sh.mu.RLock()
 	until, ok := sh.revoked[id]
 	sh.mu.RUnlock()
-	return ok && until > now
+	return until, ok
 }
 
 // UseOnce implements [store.Revoker]. It returns ErrInvalid for an empty id.
