@@ -29,8 +29,10 @@
 //   - gatekeep-<router>-<store>-<cache>: auth.Authenticator's Require on
 //     net/http (and its chi and gin adapters), on the memory, bolt, Redis
 //     and PostgreSQL stores; warm is a verified-token cache hit, cold a
-//     miss on every request (256 tokens through a cache of one entry),
-//     off a verifier without a cache. Redis and PostgreSQL rows skip
+//     miss on every request (256 tokens through a cache of one entry,
+//     which, full, admits none of them: a token seen again only after
+//     many others is not worth an insertion), off a verifier without a
+//     cache. Redis and PostgreSQL rows skip
 //     without a server (and fail when CI is set).
 //   - gatekeep-gate-nethttp-memory-<cache>: the verify-only auth.Gate of a
 //     resource server (auth.NewGate), warm and cold.

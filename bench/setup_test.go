@@ -132,7 +132,7 @@ type cacheMode string
 
 const (
 	warm cacheMode = "warm" // every request a cache hit
-	cold cacheMode = "cold" // every request a miss (and an insertion)
+	cold cacheMode = "cold" // every request a miss, which the full cache does not admit
 	off  cacheMode = "off"  // no cache behind the verifier
 )
 

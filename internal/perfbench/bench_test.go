@@ -312,6 +312,14 @@ func BenchmarkToken(b *testing.B) {
 			v := s.verifier(b, newCache(b, 1))
 			run(b, tokenMiddleware(v, newStore(b), final), coldRequests(b, s)...)
 		})
+		b.Run(string(alg)+"/admit", func(b *testing.B) {
+			v := s.verifier(b, newCache(b, 1))
+			var reqs []*http.Request
+			for _, r := range coldRequests(b, s) {
+				reqs = append(reqs, r, r)
+			}
+			run(b, tokenMiddleware(v, newStore(b), final), reqs...)
+		})
 		b.Run(string(alg)+"/nocache", func(b *testing.B) {
 			v := s.verifier(b, nil)
 			run(b, tokenMiddleware(v, newStore(b), final), coldRequests(b, s)...)

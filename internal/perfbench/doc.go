@@ -19,9 +19,13 @@
 //     middleware.
 //   - Token/<alg>/warm: a middleware over [token.JWTVerifier] with a
 //     [token.Cache] answering from the cache; Token/<alg>/cold: the same
-//     with every request carrying a token the cache has not seen (miss,
-//     full verification on the fast path, insertion);
-//     Token/<alg>/nocache: no cache at all.
+//     with every request carrying a token the cache does not hold (256
+//     tokens through a full cache of one entry: a miss, full verification
+//     on the fast path, and no insertion, since the cache admits a token
+//     only when it comes back soon); Token/<alg>/admit: each token twice
+//     in a row, so that every other request is a miss that is admitted (an
+//     insertion and an eviction); Token/<alg>/nocache: the cold row's
+//     tokens with no cache at all.
 //   - Auth/...: auth's Require middleware, with and without a cached
 //     verifier.
 //
