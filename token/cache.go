@@ -44,10 +44,13 @@ const DefaultCacheCapacity = 32 << 10
 // LRU would need), and an insertion sweeps the hand past recently used
 // entries, taking expired and invalidated ones first; amortised O(1).
 //
-// Admission: while a shard has room, every verified token enters it. Once
-// it is full, a token enters on its second miss only, and only if no more
-// than about capacity other tokens missed in between (a doorkeeper: one
-// table slot per entry remembers the last token that missed there). A
+// Admission: while a shard has room (fewer entries than its share of the
+// capacity: expired and invalidated ones leave as they are met), every
+// verified token enters it. Once it is full, a token enters on its second
+// verified miss only, and only if no more than about capacity other
+// verified tokens were left out in between (a doorkeeper: one table slot
+// per entry remembers the last token left out there; tokens that fail
+// verification never touch it). A
 // token the cache could not serve again before evicting it — used once,
 // or one of a working set far larger than the cache — then costs a miss
 // no more than verifying without a cache would, instead of a copy, an
@@ -61,8 +64,8 @@ type Cache struct {
 	mask     uint64
 	perShard int
 	owner    atomic.Pointer[JWTVerifier]
-	// seen is the doorkeeper: the hash of the last token that missed at
-	// each slot while its shard was full.
+	// seen is the doorkeeper: the hash of the last verified token left
+	// out at each slot.
 	seen    []atomic.Uint64
 	misses  atomic.Uint64
 	passes  atomic.Uint64
@@ -81,8 +84,8 @@ type cacheShard struct {
 	m    map[uint64]*cacheEntry
 	ring []*cacheEntry // CLOCK slots; an entry not in m is free
 	hand int
-	full atomic.Bool // len(ring) reached the shard's bound; never reset
-	_    [64]byte    // keep neighbouring shards' locks off one cache line
+	live atomic.Int32 // len(m), for admit to read without the lock
+	_    [64]byte     // keep neighbouring shards' locks off one cache line
 }
 
 // cacheEntry is immutable once published, except ref.
@@ -180,15 +183,18 @@ func (c *Cache) shard(h uint64) *cacheShard { return &c.shards[(h>>32)&c.mask] }
 // once verified: always while its shard has room, and then on a second
 // miss that finds it still remembered by the doorkeeper.
 func (c *Cache) admit(h uint64) bool {
-	if !c.shard(h).full.Load() {
-		return true
-	}
-	if c.seen[h&uint64(len(c.seen)-1)].Swap(h) == h {
-		return true
-	}
-	c.passes.Add(1)
-	return false
+	return int(c.shard(h).live.Load()) < c.perShard || c.seenSlot(h).Load() == h
 }
+
+// remember records in the doorkeeper a token that was verified but not
+// admitted. Only verified tokens are remembered, so that requests with
+// tokens that fail cannot make the cache forget the ones in use.
+func (c *Cache) remember(h uint64) {
+	c.seenSlot(h).Store(h)
+	c.passes.Add(1)
+}
+
+func (c *Cache) seenSlot(h uint64) *atomic.Uint64 { return &c.seen[h&uint64(len(c.seen)-1)] }
 
 // get returns the entry for tok, or nil. The caller checks its validity.
 func (c *Cache) get(h uint64, tok string) *cacheEntry {
@@ -216,12 +222,14 @@ func (sh *cacheShard) slot(h uint64) *atomic.Pointer[cacheEntry] {
 func (sh *cacheShard) link(e *cacheEntry) {
 	sh.m[e.hash] = e
 	sh.slot(e.hash).Store(e)
+	sh.live.Store(int32(len(sh.m)))
 }
 
 // unlink removes e; the caller holds sh.mu.
 func (sh *cacheShard) unlink(e *cacheEntry) {
 	delete(sh.m, e.hash)
 	sh.slot(e.hash).CompareAndSwap(e, nil)
+	sh.live.Store(int32(len(sh.m)))
 }
 
 // drop removes e if it is still the entry for its hash.
@@ -255,9 +263,6 @@ func (c *Cache) put(e *cacheEntry, now time.Time) {
 		e.slot = len(sh.ring)
 		sh.ring = append(sh.ring, e)
 		sh.link(e)
-		if len(sh.ring) == c.perShard {
-			sh.full.Store(true)
-		}
 		return
 	}
 	// CLOCK: free and dead slots first, then the first entry not used

@@ -123,9 +123,19 @@ func TestCacheAdmission(t *testing.T) {
 	}
 	require.Equal(t, misses, f.cache.Stats().Misses, "the tokens in use were pushed out")
 
-	// A token in use: its second miss admits it, its third request hits.
+	// A token in use: its second miss admits it, its third request hits,
+	// however many tokens that fail verification come in between.
 	tok := sign(1000)
 	verify(tok)
+	for i := range 1000 {
+		_, err := f.v.Verify(ctx, token.Access, fmt.Sprintf("garbage.%d.x", i))
+		require.Error(t, err)
+		if forged := tok[:len(tok)-3] + fmt.Sprintf("%03d", i); forged != tok {
+			_, err = f.v.Verify(ctx, token.Access, forged)
+			require.Error(t, err)
+		}
+	}
+	require.Equal(t, uint64(101), f.cache.Stats().NotAdmitted, "failures counted as left out")
 	verify(tok)
 	st = f.cache.Stats()
 	require.Equal(t, uint64(capacity+1), st.Inserts)

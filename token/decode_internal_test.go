@@ -87,6 +87,16 @@ func FuzzDecodeClaims(f *testing.F) {
 		if !reflect.DeepEqual(fast, ref) {
 			t.Fatalf("%q:\nfast %#v\njson %#v", b, fast, ref)
 		}
+		// The verifier's own call, with arrays to fill: the same result,
+		// and no slice a caller could append into the arrays through.
+		var boxed inClaims
+		var arr claimArrays
+		if !decodeClaimsString(string(b), &boxed, &arr) || !reflect.DeepEqual(boxed, ref) {
+			t.Fatalf("%q with arrays:\nfast %#v\njson %#v", b, boxed, ref)
+		}
+		if cap(boxed.Roles) != len(boxed.Roles) || cap(boxed.Aud) != len(boxed.Aud) {
+			t.Fatalf("%q: uncapped slices: roles %d/%d, aud %d/%d", b, len(boxed.Roles), cap(boxed.Roles), len(boxed.Aud), cap(boxed.Aud))
+		}
 	})
 }
 

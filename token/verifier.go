@@ -157,7 +157,11 @@ func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra ex
 	}
 	c.misses.Add(1)
 	if !c.admit(h) {
-		return v.verifyUncached(ctx, typ, tok, extra)
+		cl, err := v.verifyUncached(ctx, typ, tok, extra)
+		if err == nil {
+			c.remember(h)
+		}
+		return cl, err
 	}
 	var in inClaims
 	e := new(cacheEntry) // the claims returned live in it: one allocation
@@ -294,7 +298,8 @@ func (v *JWTVerifier) verifyFull(ctx context.Context, typ Type, tok string, extr
 		}
 		fast = decodeClaimsString(both[len(kept):], in, &out.arr)
 	}
-	if keep && kept == "" {
+	if keep && !fast {
+		// The payload copy is of no use: keep the token alone.
 		kept = cloneString(tok)
 	}
 	if !fast {
