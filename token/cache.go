@@ -291,7 +291,20 @@ func (c *Cache) put(e *cacheEntry, now time.Time) {
 	}
 }
 
-func (c *Cache) hash(tok string) uint64 { return maphash.String(c.seed, tok) }
+// hashTail is how much of a token's end the cache hashes: the last bytes
+// of its signature, as unpredictable as the signature itself, so no
+// two tokens a key signed share them unless they are the same token. The
+// hash only places an entry; the exact string decides every lookup, so
+// tokens sharing a tail (forgeries, which fail verification and never
+// enter) cost a lookup no more than any other miss.
+const hashTail = 32
+
+func (c *Cache) hash(tok string) uint64 {
+	if len(tok) > hashTail {
+		tok = tok[len(tok)-hashTail:]
+	}
+	return maphash.String(c.seed, tok)
+}
 
 // init fills e from the verification that produced e.miss: tok is the
 // entry's own copy of the token.
