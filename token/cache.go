@@ -66,8 +66,10 @@ type Cache struct {
 	owner    atomic.Pointer[JWTVerifier]
 	// seen is the doorkeeper: the hash of the last verified token left
 	// out at each slot.
-	seen    []atomic.Uint64
-	misses  atomic.Uint64
+	seen []atomic.Uint64
+	// A miss ends in exactly one of an insertion, a pass (verified, not
+	// admitted) or a failure: Misses is their sum, one count per miss.
+	fails   atomic.Uint64
 	passes  atomic.Uint64
 	inserts atomic.Uint64
 	evicts  atomic.Uint64
@@ -156,9 +158,9 @@ func NewCache(capacity int) (*Cache, error) {
 func (c *Cache) Stats() CacheStats {
 	s := CacheStats{
 		Capacity: c.perShard * len(c.shards),
-		Misses:   c.misses.Load(), Inserts: c.inserts.Load(), Evictions: c.evicts.Load(),
-		NotAdmitted: c.passes.Load(),
+		Inserts:  c.inserts.Load(), Evictions: c.evicts.Load(), NotAdmitted: c.passes.Load(),
 	}
+	s.Misses = s.Inserts + s.NotAdmitted + c.fails.Load()
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.RLock()

@@ -155,18 +155,20 @@ func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra ex
 			return cl, nil
 		}
 	}
-	c.misses.Add(1)
 	if !c.admit(h) {
 		cl, err := v.verifyUncached(ctx, typ, tok, extra)
-		if err == nil {
-			c.remember(h)
+		if err != nil {
+			c.fails.Add(1)
+			return nil, err
 		}
-		return cl, err
+		c.remember(h)
+		return cl, nil
 	}
 	var in inClaims
 	e := new(cacheEntry) // the claims returned live in it: one allocation
 	key, xv, kept, err := v.verifyFull(ctx, typ, tok, extra, &in, &e.miss, true)
 	if err != nil {
+		c.fails.Add(1)
 		return nil, err // failures are never cached
 	}
 	e.init(h, kept, key, typ, v.cfg.leeway, &in, xv)
