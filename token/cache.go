@@ -100,13 +100,12 @@ type cacheEntry struct {
 	// verifier's leeway: served while validFrom <= now < expAt.
 	expAt     time.Time // exp + leeway
 	validFrom time.Time // max(nbf, iat) - leeway; zero when neither is set
-	claims    Claims
-	extra     any // *T of the VerifyInto call that inserted it, or nil
+	extra     any       // *T of the VerifyInto call that inserted it, or nil
 	ref       atomic.Bool
 	slot      int // index in its shard's ring; guarded by the shard's mu
-	// miss is what the verification that inserted the entry returned,
-	// allocated with it; claims and miss.claims share their arrays.
-	miss verified
+	// v holds the claims hits copy out (their arrays shared, capped); it
+	// is never handed out itself.
+	v verified
 }
 
 // CacheStats describes a Cache at one moment.
@@ -308,7 +307,7 @@ func (c *Cache) hash(tok string) uint64 {
 	return maphash.String(c.seed, tok)
 }
 
-// init fills e from the verification that produced e.miss: tok is the
+// init fills e from the verification that produced e.v: tok is the
 // entry's own copy of the token.
 func (e *cacheEntry) init(h uint64, tok string, key *Key, typ Type, lw time.Duration, in *inClaims, extra any) {
 	e.tok, e.hash, e.key, e.typ, e.extra = tok, h, key, typ, extra
@@ -320,10 +319,9 @@ func (e *cacheEntry) init(h uint64, tok string, key *Key, typ Type, lw time.Dura
 		}
 	}
 	// Capped, so that a caller's append never writes into the arrays.
-	cl := &e.miss.claims
+	cl := &e.v.claims
 	cl.Audience = cl.Audience[:len(cl.Audience):len(cl.Audience)]
 	cl.Roles = cl.Roles[:len(cl.Roles):len(cl.Roles)]
-	e.claims = *cl
 }
 
 // cloneString copies s so the cache does not pin a larger buffer s may be

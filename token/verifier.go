@@ -165,15 +165,17 @@ func (v *JWTVerifier) verify(ctx context.Context, typ Type, tok string, extra ex
 		return cl, nil
 	}
 	var in inClaims
-	e := new(cacheEntry) // the claims returned live in it: one allocation
-	key, xv, kept, err := v.verifyFull(ctx, typ, tok, extra, &in, &e.miss, true)
+	e := new(cacheEntry)
+	key, xv, kept, err := v.verifyFull(ctx, typ, tok, extra, &in, &e.v, true)
 	if err != nil {
 		c.fails.Add(1)
 		return nil, err // failures are never cached
 	}
 	e.init(h, kept, key, typ, v.cfg.leeway, &in, xv)
 	c.put(e, v.cfg.clock())
-	return &e.miss.claims, nil
+	cl := new(Claims) // the caller's own, as on a hit
+	*cl = e.v.claims
+	return cl, nil
 }
 
 // verifyUncached is a verification whose result the cache does not keep.
@@ -213,7 +215,7 @@ func (v *JWTVerifier) fromCache(ctx context.Context, typ Type, e *cacheEntry, ex
 		return nil, false
 	}
 	cl := new(Claims)
-	*cl = e.claims
+	*cl = e.v.claims
 	return cl, true
 }
 
