@@ -50,12 +50,12 @@ const DefaultCacheCapacity = 32 << 10
 // verified miss only, and only if no more than about capacity other
 // verified tokens were left out in between (a doorkeeper: one table slot
 // per entry remembers the last token left out there; tokens that fail
-// verification never touch it). A
-// token the cache could not serve again before evicting it — used once,
-// or one of a working set far larger than the cache — then costs a miss
-// no more than verifying without a cache would, instead of a copy, an
-// insertion and an eviction that are never repaid; a token in use is
-// admitted on its second request and hits from its third.
+// verification never touch it). A token the cache could not serve again
+// before evicting it — used once, or one of a working set far larger than
+// the cache — then costs a miss no more than verifying without a cache
+// would, instead of a copy, an insertion and an eviction that are never
+// repaid; a token in use is admitted on its second request and hits from
+// its third.
 //
 // A Cache is safe for concurrent use.
 type Cache struct {
